@@ -1,0 +1,127 @@
+"""Exceptions raised by postcheck.
+
+Exceptions are for misuse and unreadable input only; a problem found *on a label* is a
+:class:`postcheck.report.Finding`, never an exception.  Every exception derives from
+:class:`PostcheckError` and from the matching builtin, keeps typed attributes, builds its
+message from them, and pickles (``__reduce__`` passes the attributes back).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+
+class PostcheckError(Exception):
+    """Root of every exception postcheck raises on purpose."""
+
+    def __reduce__(self):  # pickle with the typed attributes, not the message
+        return (self.__class__, self._args)
+
+    def __init__(self, *args: object) -> None:
+        self._args = args
+        super().__init__(self._message())
+
+    def _message(self) -> str:  # pragma: no cover - overridden
+        return " ".join(str(a) for a in self._args)
+
+
+class InvalidInput(PostcheckError, ValueError):
+    """A value cannot be read: names the field (dotted path) and what was expected.
+
+    ``source`` names the file (and row) when known.
+    """
+
+    def __init__(self, field: str, value: object, expected: str, source: str | None = None) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        self.source = source
+        super().__init__(field, value, expected, source)
+
+    def _message(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        field = f"{self.field}: " if self.field else ""
+        shown = repr(self.value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        return f"{where}{field}{self.expected}, got {shown}"
+
+
+class UnitError(InvalidInput):
+    """A weight or length that cannot be read, or is of the wrong kind."""
+
+
+class TariffFileError(PostcheckError, ValueError):
+    """A tariff file breaks the format: names the file and the key."""
+
+    def __init__(self, path: str, key: str, problem: str) -> None:
+        self.path = str(path)
+        self.key = key
+        self.problem = problem
+        super().__init__(self.path, key, problem)
+
+    def _message(self) -> str:
+        key = f" [{self.key}]" if self.key else ""
+        return f"{self.path}{key}: {self.problem}"
+
+
+class UnknownService(PostcheckError, LookupError):
+    """No bundled or user tariff has this product id or name."""
+
+    def __init__(self, service: str, known: tuple[str, ...] = ()) -> None:
+        self.service = service
+        self.known = tuple(known)
+        super().__init__(service, self.known)
+
+    def _message(self) -> str:
+        hint = f"; known services: {', '.join(self.known)}" if self.known else ""
+        return f"unknown service {self.service!r}{hint}"
+
+
+class NoTariffInForce(PostcheckError, LookupError):
+    """No price list of the product is in force on the date asked for."""
+
+    def __init__(self, service: str, date: _dt.date, first: _dt.date | None = None,
+                 last: _dt.date | None = None) -> None:
+        self.service = service
+        self.date = date
+        self.first = first
+        self.last = last
+        super().__init__(service, date, first, last)
+
+    def _message(self) -> str:
+        msg = f"no price list of {self.service} is in force on {self.date.isoformat()}"
+        if self.first is not None and self.date < self.first:
+            msg += f": the earliest table starts {self.first.isoformat()}"
+        elif self.last is not None:
+            msg += f": the known tables end {self.last.isoformat()}"
+        return msg
+
+
+class NotPriceable(PostcheckError, ValueError):
+    """The product cannot carry this parcel (too heavy, too big, not served...).
+
+    ``reason`` is the kebab-case rule name (``over-weight-limit``, ``over-size-limit``,
+    ``under-size-limit``, ``destination-not-served``, ``zone-required``).
+    """
+
+    def __init__(self, service: str, reason: str, detail: str) -> None:
+        self.service = service
+        self.reason = reason
+        self.detail = detail
+        super().__init__(service, reason, detail)
+
+    def _message(self) -> str:
+        return f"{self.service}: {self.detail}"
+
+
+class LabelReadError(PostcheckError, ValueError):
+    """A label file (JSON, CSV, PDF) cannot be read at all."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(self.path, problem)
+
+    def _message(self) -> str:
+        return f"{self.path}: {self.problem}"
