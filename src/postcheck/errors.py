@@ -125,3 +125,43 @@ class LabelReadError(PostcheckError, ValueError):
 
     def _message(self) -> str:
         return f"{self.path}: {self.problem}"
+
+
+class InvalidLabel(PostcheckError, ValueError):
+    """A label that cannot be read into the label model.
+
+    ``problems`` is a tuple of ``(field path, value, what was expected)``; the message lists them
+    all so a user can fix the file in one go.
+    """
+
+    def __init__(self, source: str, problems: tuple[tuple[str, object, str], ...]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        super().__init__(source, self.problems)
+
+    def _message(self) -> str:
+        lines = []
+        for loc, value, expected in self.problems[:20]:
+            shown = repr(value)
+            if len(shown) > 60:
+                shown = shown[:57] + "..."
+            lines.append(f"  {loc or '(label)'}: {expected}" + (f", got {shown}" if value is not _MISSING else ""))
+        more = f"\n  ... and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
+        n = len(self.problems)
+        return f"{self.source}: {n} problem{'s' if n != 1 else ''} reading the label:\n" + "\n".join(lines) + more
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+    def __reduce__(self):
+        return (_missing, ())
+
+
+def _missing() -> "_Missing":
+    return _MISSING
+
+
+_MISSING = _Missing()
+MISSING = _MISSING

@@ -1,0 +1,128 @@
+"""Read labels from files: JSON (one label or a list), JSON Lines, CSV, PDF.
+
+Each label read comes back as a :class:`LabelInput`; a label that cannot be read carries its
+error instead, so one bad record never stops the others.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterator
+
+from postcheck.errors import InvalidLabel, LabelReadError, PostcheckError
+from postcheck.label import Label, label_from_dict, label_from_json
+
+__all__ = ["LabelInput", "read_labels", "MAX_LABEL_FILE_BYTES", "detect_format"]
+
+#: Largest label file ``check`` reads (batches stream and have no such limit).
+MAX_LABEL_FILE_BYTES = 50_000_000
+
+
+@dataclass
+class LabelInput:
+    source: str  # "file.csv row 3"
+    label: Label | None
+    error: PostcheckError | None = None
+    parcel_id: str | None = None
+    note: str | None = None
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".json", ".jsonl", ".ndjson", ".csv", ".pdf"):
+        return {".ndjson": "jsonl"}.get(suffix, suffix[1:])
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+    except OSError:
+        return "json"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.lstrip()[:1] in (b"{", b"["):
+        return "json"
+    return "csv"
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_LABEL_FILE_BYTES:
+            raise LabelReadError(str(path), f"{size} bytes is over the {MAX_LABEL_FILE_BYTES // 1_000_000} MB "
+                                            "limit for a label file; use 'postcheck batch' for large files")
+        return path.read_bytes()
+    except OSError as e:
+        raise LabelReadError(str(path), f"cannot read: {e.strerror or e}") from None
+
+
+def read_labels(path: str | Path, *, items_path: str | Path | None = None) -> Iterator[LabelInput]:
+    """Every label in a file.  Raises :class:`LabelReadError` only when the file as a whole is
+    unreadable (missing, too large, not a PDF ...)."""
+    p = Path(path)
+    if not p.exists():
+        raise LabelReadError(str(p), "no such file")
+    if p.is_dir():
+        raise LabelReadError(str(p), "is a folder, not a label file")
+    fmt = detect_format(p)
+    if fmt == "pdf":
+        from postcheck.pdf.read import read_label_pdf  # lazy: pypdf only when needed
+
+        yield LabelInput(str(p), read_label_pdf(p))
+        return
+    data = _read_bytes(p)
+    if fmt == "csv":
+        yield from _csv_labels(p, data, items_path)
+        return
+    if fmt == "jsonl":
+        text = data.decode("utf-8-sig", errors="replace")
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            src = f"{p} line {n}"
+            try:
+                yield LabelInput(src, label_from_json(line, source=src))
+            except InvalidLabel as e:
+                yield LabelInput(src, None, e)
+        return
+    # JSON: one label, or a list of labels
+    try:
+        doc = json.loads(data.decode("utf-8-sig"), parse_float=Decimal,
+                         parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{c} is not a number")))
+    except UnicodeDecodeError as e:
+        raise LabelReadError(str(p), f"not UTF-8 text (bad byte at offset {e.start})") from None
+    except json.JSONDecodeError as e:
+        raise LabelReadError(str(p), f"not valid JSON: line {e.lineno}, column {e.colno}: {e.msg}") from None
+    except (ValueError, RecursionError) as e:
+        raise LabelReadError(str(p), f"not valid JSON: {e}") from None
+    if isinstance(doc, list):
+        for i, entry in enumerate(doc):
+            src = f"{p} [{i}]"
+            try:
+                yield LabelInput(src, label_from_dict(entry, source=src))
+            except InvalidLabel as e:
+                yield LabelInput(src, None, e)
+    else:
+        try:
+            yield LabelInput(str(p), label_from_dict(doc, source=str(p)))
+        except InvalidLabel as e:
+            yield LabelInput(str(p), None, e)
+
+
+def _csv_labels(p: Path, data: bytes, items_path: str | Path | None) -> Iterator[LabelInput]:
+    from postcheck.rows import decode_text, group_items, iter_csv, label_from_row, read_csv_rows
+
+    text, note = decode_text(data, str(p))
+    items = None
+    if items_path is not None:
+        item_rows, _ = read_csv_rows(items_path, max_bytes=MAX_LABEL_FILE_BYTES)
+        items = group_items(item_rows, str(items_path))
+    for n, row in enumerate(iter_csv(text, str(p)), start=2):
+        src = f"{p} row {n}"
+        pid = (row.get("parcel_id") or "").strip() or None if isinstance(row.get("parcel_id"), str) else None
+        try:
+            lab = label_from_row(row, items=(items.get(pid or "", []) if items is not None else None), source=src)
+            yield LabelInput(src, lab, parcel_id=pid, note=note)
+        except InvalidLabel as e:
+            yield LabelInput(src, None, e, parcel_id=pid, note=note)

@@ -1,0 +1,391 @@
+"""The label model: postage, service, addresses and the customs declaration (CN 22 / CN 23).
+
+A :class:`Label` is what postcheck checks and fixes, whatever it was read from (JSON, CSV, PDF).
+Weights are read with :mod:`postcheck.units` (``"300 g"``, ``"0,3 kg"``, ``"10.6 oz"``, a pint
+quantity) and held as exact :class:`~decimal.Decimal` grams; they are written back as
+``"300 g"``.  Money amounts are Decimal in the label's ``currency``.  ``net_weight`` and
+``value`` of an item are the line's totals, as in boxes 3 and 5 of the CN 23.
+
+>>> label = Label.model_validate({
+...     "form": "CN23", "service": "small_packet_usa_air", "origin": "CA", "destination": "US",
+...     "ship_date": "2022-03-01", "category": "sale_of_goods", "currency": "CAD",
+...     "postage_paid": "12.83", "packaging_weight": "40 g",
+...     "items": [{"description": "Ceramic mug", "quantity": 1, "net_weight": "300 g",
+...                "value": "25.00", "hs_code": "6912.00", "origin_country": "CA"}]})
+>>> label.net_weight_g
+Decimal('300')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError,
+                      field_validator, model_validator)
+
+from postcheck.errors import MISSING, InvalidInput, InvalidLabel
+from postcheck.money import is_currency, parse_amount
+from postcheck.units import parse_dimensions, parse_weight
+
+__all__ = ["Label", "Item", "Address", "Category", "label_from_dict", "label_from_json", "label_schema",
+           "is_country", "MAX_ITEMS", "MAX_TEXT"]
+
+#: Limits on a single label (documented in the README; hostile input stays bounded).
+MAX_ITEMS = 1000
+MAX_TEXT = 500
+
+Category = Literal["gift", "documents", "commercial_sample", "returned_goods", "sale_of_goods", "other"]
+CATEGORIES: tuple[str, ...] = ("gift", "documents", "commercial_sample", "returned_goods", "sale_of_goods",
+                               "other")
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    import pycountry
+
+    return frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+def is_country(code: object) -> bool:
+    """True for an ISO 3166-1 alpha-2 code (upper case) such as ``"CA"``."""
+    return isinstance(code, str) and len(code) == 2 and code in _countries()
+
+
+def _trim(d: Decimal) -> str:
+    s = f"{d:f}"
+    if "." in s:
+        s = s.rstrip("0").rstrip(".")
+    return s
+
+
+def _weight_in(value: Any) -> Any:
+    if isinstance(value, Decimal) and not isinstance(value, bool):
+        # the model's own serialised form is "N g"; a bare Decimal here means grams
+        # only when it comes from our own code (model_copy); external input uses strings
+        return value
+    return parse_weight(value, field="")
+
+
+def _amount_in(value: Any) -> Any:
+    amount, _cur = parse_amount(value, field="")
+    return amount
+
+
+Weight = Annotated[Decimal, BeforeValidator(_weight_in),
+                   PlainSerializer(lambda g: f"{_trim(g)} g", return_type=str),
+                   Field(json_schema_extra={"type": "string", "examples": ["520 g", "0.52 kg", "1 lb 2 oz"]})]
+Amount = Annotated[Decimal, BeforeValidator(_amount_in),
+                   PlainSerializer(lambda a: f"{a:f}", return_type=str),
+                   Field(json_schema_extra={"type": "string", "examples": ["12.83"]})]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+
+
+def _dims_in(value: Any) -> Any:
+    if isinstance(value, tuple) and len(value) == 3 and all(isinstance(v, Decimal) for v in value):
+        return value
+    return parse_dimensions(value, field="")
+
+
+Dimensions = Annotated[tuple[Decimal, Decimal, Decimal], BeforeValidator(_dims_in),
+                       PlainSerializer(lambda d: " x ".join(_trim(v) for v in d) + " mm", return_type=str),
+                       Field(json_schema_extra={"type": "string", "examples": ["25 x 18 x 4 cm"]})]
+
+
+def _country(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("an ISO 3166-1 alpha-2 country code such as \"CA\"")
+    code = value.strip().upper()
+    if not is_country(code):
+        raise ValueError("an ISO 3166-1 alpha-2 country code such as \"CA\"")
+    return code
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_assignment=False,
+                              frozen=False, ser_json_inf_nan="constants")
+
+
+class Address(_Model):
+    """Sender or addressee as printed on the CN 23."""
+
+    name: Text | None = None
+    business: Text | None = None
+    street: Text | None = None
+    city: Text | None = None
+    postcode: Annotated[str, Field(max_length=40)] | None = None
+    country: str | None = None
+    phone: Annotated[str, Field(max_length=40)] | None = None
+    email: Annotated[str, Field(max_length=200)] | None = None
+
+    @field_validator("country", mode="before")
+    @classmethod
+    def _c(cls, v: Any) -> Any:
+        return None if v is None else _country(v)
+
+
+class Item(_Model):
+    """One contents line of the declaration (CN 23 boxes 1, 2, 3, 5, 7, 8)."""
+
+    description: Text
+    quantity: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    net_weight: Weight
+    value: Amount
+    value_currency: str | None = Field(default=None, description="Currency written with the value, "
+                                       "if it was (\"USD 25.00\"); the label's currency otherwise")
+    hs_code: Annotated[str, Field(max_length=40)] | None = None
+    origin_country: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_currency(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("value"), str) and not data.get("value_currency"):
+            try:
+                _amount, cur = parse_amount(data["value"], field="value")
+            except InvalidInput:
+                return data
+            if cur:
+                data = {**data, "value_currency": cur}
+        return data
+
+    @field_validator("origin_country", mode="before")
+    @classmethod
+    def _oc(cls, v: Any) -> Any:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        return _country(v)
+
+    @field_validator("value_currency", mode="before")
+    @classmethod
+    def _vc(cls, v: Any) -> Any:
+        if v is None:
+            return None
+        if not isinstance(v, str) or not is_currency(v.strip().upper()):
+            raise ValueError("an ISO 4217 currency code such as \"CAD\"")
+        return v.strip().upper()
+
+    @field_validator("hs_code", mode="before")
+    @classmethod
+    def _hs(cls, v: Any) -> Any:
+        if isinstance(v, int) and not isinstance(v, bool):
+            return str(v)
+        if isinstance(v, str) and not v.strip():
+            return None
+        return v
+
+    @field_validator("quantity", mode="before")
+    @classmethod
+    def _q(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError("a whole number of pieces, 1 or more")
+        if isinstance(v, Decimal):
+            if v != v.to_integral_value():
+                raise ValueError("a whole number of pieces, 1 or more")
+            return int(v)
+        return v
+
+
+class Label(_Model):
+    """A parcel's label and customs declaration."""
+
+    form: Literal["CN22", "CN23"] | None = Field(default=None, description="Customs form; omitted for a "
+                                                 "domestic parcel")
+    service: Annotated[str, Field(min_length=1, max_length=120)] = Field(
+        description="Product id from rates/ (postcheck rates list), or the product's name")
+    origin: str
+    destination: str
+    zone: Annotated[str, Field(max_length=20)] | None = Field(
+        default=None, description="Zone / rate code / price group, for products priced by one")
+    ship_date: dt.date | None = Field(default=None, description="Shipping date; today when omitted "
+                                      "(the report then says so)")
+    tracking_number: Annotated[str, Field(max_length=60)] | None = None
+    category: Category | None = None
+    explanation: Text | None = None
+    invoice_number: Annotated[str, Field(max_length=60)] | None = None
+    currency: str
+    postage_paid: Amount | None = None
+    items: Annotated[list[Item], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
+    packaging_weight: Weight | None = None
+    gross_weight: Weight | None = None
+    total_value: Amount | None = None
+    dimensions: Dimensions | None = None
+    measured_weight: Weight | None = None
+    sender: Address | None = None
+    addressee: Address | None = None
+    comments: Text | None = None
+    licence: Annotated[str, Field(max_length=120)] | None = None
+    certificate: Annotated[str, Field(max_length=120)] | None = None
+
+    @field_validator("origin", "destination", mode="before")
+    @classmethod
+    def _countries(cls, v: Any) -> Any:
+        return _country(v)
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency(cls, v: Any) -> Any:
+        if not isinstance(v, str) or not is_currency(v.strip().upper()):
+            raise ValueError("an ISO 4217 currency code such as \"CAD\"")
+        return v.strip().upper()
+
+    @field_validator("form", mode="before")
+    @classmethod
+    def _form(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            t = v.replace(" ", "").replace("-", "").upper()
+            if t in ("", "NONE"):
+                return None
+            return t
+        return v
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            t = v.strip().lower().replace(" ", "_").replace("-", "_")
+            if t == "":
+                return None
+            aliases = {"sample": "commercial_sample", "commercial_samples": "commercial_sample",
+                       "returned_goods": "returned_goods", "return": "returned_goods", "sale": "sale_of_goods",
+                       "merchandise": "sale_of_goods", "document": "documents"}
+            return aliases.get(t, t)
+        return v
+
+    @field_validator("tracking_number", "zone", "explanation", "invoice_number", "comments", mode="before")
+    @classmethod
+    def _blank(cls, v: Any) -> Any:
+        if isinstance(v, str) and not v.strip():
+            return None
+        if isinstance(v, int) and not isinstance(v, bool):
+            return str(v)
+        return v
+
+    # -- derived values (exact grams)
+
+    @property
+    def net_weight_g(self) -> Decimal:
+        """Sum of the lines' net weights (CN 23 box 3)."""
+        return sum((i.net_weight for i in self.items), Decimal(0))
+
+    @property
+    def items_value(self) -> Decimal:
+        return sum((i.value for i in self.items), Decimal(0))
+
+    @property
+    def is_international(self) -> bool:
+        return self.origin != self.destination
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The label as JSON that :func:`label_from_json` reads back unchanged."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            if str(part).startswith(("function-", "literal", "constrained", "decimal", "is-instance")):
+                continue
+            out += ("." if out else "") + str(part)
+    return out
+
+
+_FRIENDLY = {
+    "missing": "required field is missing",
+    "extra_forbidden": "unknown field",
+    "string_type": "a text string",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "date_from_datetime_parsing": "a date such as 2022-03-01",
+    "date_parsing": "a date such as 2022-03-01",
+    "date_type": "a date such as 2022-03-01",
+    "list_type": "a list",
+    "model_type": "an object",
+    "literal_error": None,
+    "greater_than_equal": None,
+    "string_too_long": None,
+    "too_long": None,
+}
+
+
+def _problems(err: ValidationError, known_fields: set[str]) -> tuple[tuple[str, object, str], ...]:
+    out = []
+    for e in err.errors(include_url=False):
+        loc = _loc(e["loc"])
+        kind = e["type"]
+        value: object = e.get("input", MISSING) if kind != "missing" else MISSING
+        msg = e["msg"]
+        if kind == "value_error":
+            msg = msg.removeprefix("Value error, ")
+            if msg.startswith(": "):
+                msg = msg[2:]
+            msg = msg.split(", got ")[0]
+        elif kind == "extra_forbidden":
+            close = _close_match(loc.rsplit(".", 1)[-1], known_fields)
+            msg = "unknown field" + (f" (did you mean {close!r}?)" if close else "")
+        elif _FRIENDLY.get(kind):
+            msg = _FRIENDLY[kind]
+        out.append((loc, value, msg))
+    return tuple(out)
+
+
+def _close_match(name: str, fields: set[str]) -> str | None:
+    import difflib
+
+    m = difflib.get_close_matches(name, sorted(fields), n=1, cutoff=0.6)
+    return m[0] if m else None
+
+
+def _all_fields() -> set[str]:
+    return set(Label.model_fields) | set(Item.model_fields) | set(Address.model_fields)
+
+
+def label_from_dict(data: Any, *, source: str = "<label>") -> Label:
+    """Validate a mapping into a :class:`Label`; raise :class:`InvalidLabel` listing every problem."""
+    if not isinstance(data, dict):
+        raise InvalidLabel(source, (("", data, "a JSON object (the label)"),))
+    try:
+        return Label.model_validate(data)
+    except ValidationError as e:
+        raise InvalidLabel(source, _problems(e, _all_fields())) from None
+    except (RecursionError, MemoryError):
+        raise InvalidLabel(source, (("", MISSING, "a label nested less deeply"),)) from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number postcheck accepts")
+
+
+def label_from_json(text: str | bytes, *, source: str = "<label>") -> Label:
+    """Read one label from JSON text.  Numbers are read as Decimal, never as floats."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8-sig")
+        elif text.startswith("\ufeff"):
+            text = text[1:]
+        data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except UnicodeDecodeError as e:
+        raise InvalidLabel(source, (("", MISSING, f"UTF-8 text (bad byte at offset {e.start})"),)) from None
+    except json.JSONDecodeError as e:
+        raise InvalidLabel(source, (("", MISSING, f"valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"),)) from None
+    except ValueError as e:
+        raise InvalidLabel(source, (("", MISSING, f"valid JSON ({e})"),)) from None
+    except RecursionError:
+        raise InvalidLabel(source, (("", MISSING, "JSON nested less deeply"),)) from None
+    return label_from_dict(data, source=source)
+
+
+def label_schema() -> dict[str, Any]:
+    """The JSON Schema of the label (``postcheck schema``)."""
+    schema = Label.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "postcheck label"
+    return schema

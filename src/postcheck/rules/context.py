@@ -1,0 +1,177 @@
+"""What the rules look at: the label, the tariff in force, and the weights and prices derived
+from them, each computed once and shared by every rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+
+from postcheck.errors import NoTariffInForce, NotPriceable
+from postcheck.label import Label
+from postcheck.money import cents
+from postcheck.tariffs.catalog import Rates, Selected
+from postcheck.tariffs.model import Tariff
+from postcheck.tariffs.pricing import Quote, price_parcel
+from postcheck.units import format_weight, parse_weight
+
+__all__ = ["Context", "Tolerance", "DEFAULT_TOLERANCE"]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far a measured weight may differ from the declared gross weight: an absolute weight,
+    a percentage of the declared weight, or both (the larger applies)."""
+
+    grams: Decimal = Decimal(10)
+    percent: Decimal = Decimal(0)
+
+    @classmethod
+    def parse(cls, text: str) -> "Tolerance":
+        """``"10 g"``, ``"2%"`` or ``"10 g + 2%"`` / ``"10 g, 2%"`` (the larger of the two)."""
+        grams, percent = Decimal(0), Decimal(0)
+        for part in str(text).replace("+", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part.endswith("%"):
+                try:
+                    percent = Decimal(part[:-1].strip().replace(",", "."))
+                except Exception:
+                    raise ValueError(f"tolerance {text!r}: expected a percentage such as 2%") from None
+                if not percent.is_finite() or percent < 0 or percent > 100:
+                    raise ValueError(f"tolerance {text!r}: expected a percentage between 0 and 100")
+            else:
+                grams = parse_weight(part, field="tolerance")
+        return cls(grams, percent)
+
+    def allowed(self, declared_g: Decimal) -> Decimal:
+        return max(self.grams, declared_g * self.percent / 100)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.grams:
+            parts.append(format_weight(self.grams, "g"))
+        if self.percent:
+            parts.append(f"{self.percent.normalize():f}%")
+        return " or ".join(parts) + (" (whichever is larger)" if len(parts) > 1 else "") if parts else "0 g"
+
+
+DEFAULT_TOLERANCE = Tolerance()
+
+
+class Context:
+    """Shared, lazily computed facts about one label."""
+
+    def __init__(self, label: Label, *, rates: Rates, date: dt.date, service_id: str,
+                 measured_g: Decimal | None = None, tolerance: Tolerance = DEFAULT_TOLERANCE) -> None:
+        self.label = label
+        self.rates = rates
+        self.date = date
+        self.service_id = service_id
+        self.measured_g = measured_g if measured_g is not None else label.measured_weight
+        self.tolerance = tolerance
+        self._quotes: dict[Decimal, Quote | NotPriceable] = {}
+
+    # -- tariff
+
+    @cached_property
+    def selection(self) -> Selected | NoTariffInForce:
+        try:
+            return self.rates.select(self.service_id, self.date)
+        except NoTariffInForce as e:
+            return e
+
+    @property
+    def tariff(self) -> Tariff | None:
+        s = self.selection
+        return s.tariff if isinstance(s, Selected) else None
+
+    def quote(self, grams: Decimal) -> Quote | NotPriceable:
+        """Price ``grams`` with the label's destination, zone and dimensions (cached)."""
+        if grams not in self._quotes:
+            t = self.tariff
+            assert t is not None
+            try:
+                self._quotes[grams] = price_parcel(t, weight_g=grams, destination=self.label.destination,
+                                                   zone=self.label.zone, dims_mm=self.label.dimensions)
+            except NotPriceable as e:
+                self._quotes[grams] = e
+        return self._quotes[grams]
+
+    def price(self, grams: Decimal) -> Decimal | None:
+        q = self.quote(grams) if self.tariff is not None else None
+        return q.price.amount if isinstance(q, Quote) else None
+
+    # -- weights (exact grams)
+
+    @cached_property
+    def net_g(self) -> Decimal:
+        return self.label.net_weight_g
+
+    @property
+    def packaging_g(self) -> Decimal | None:
+        return self.label.packaging_weight
+
+    @property
+    def gross_g(self) -> Decimal | None:
+        return self.label.gross_weight
+
+    @cached_property
+    def expected_gross_g(self) -> Decimal | None:
+        """Net weight plus packaging, when the packaging weight is known."""
+        if self.packaging_g is None or not self.label.items:
+            return None
+        return self.net_g + self.packaging_g
+
+    @cached_property
+    def basis(self) -> tuple[Decimal, str] | None:
+        """The weight postage must cover and where it comes from: the measured weight if given,
+        else the declared gross weight (never less than net + packaging), else net + packaging,
+        else the net weight alone."""
+        if self.measured_g is not None:
+            return self.measured_g, "measured"
+        floor = self.expected_gross_g if self.expected_gross_g is not None else (self.net_g if self.label.items else None)
+        if self.gross_g is not None:
+            if floor is not None and floor > self.gross_g:
+                return floor, ("net + packaging" if self.expected_gross_g is not None else "net weight")
+            return self.gross_g, "declared gross"
+        if self.expected_gross_g is not None:
+            return self.expected_gross_g, "net + packaging"
+        if self.label.items:
+            return self.net_g, "net weight only (packaging unknown)"
+        return None
+
+    @cached_property
+    def required(self) -> Quote | NotPriceable | None:
+        """The price for the basis weight (None when there is no tariff or no weight)."""
+        if self.tariff is None or self.basis is None:
+            return None
+        return self.quote(self.basis[0])
+
+    @property
+    def paid(self) -> Decimal | None:
+        return self.label.postage_paid
+
+    @property
+    def currency_ok(self) -> bool:
+        t = self.tariff
+        return t is None or t.currency == self.label.currency
+
+    # -- text helpers
+
+    def money(self, amount: Decimal) -> str:
+        cur = self.tariff.currency if self.tariff else self.label.currency
+        return f"{cur} {cents(amount)}"
+
+    @staticmethod
+    def kg(grams: Decimal) -> str:
+        return format_weight(grams, "kg")
+
+    def weight_story(self) -> str:
+        """"net 0.480 kg + packaging 0.040 kg = 0.520 kg" (what the parts add up to)."""
+        if self.expected_gross_g is not None:
+            return (f"net {self.kg(self.net_g)} + packaging {self.kg(self.packaging_g or Decimal(0))} "
+                    f"= {self.kg(self.expected_gross_g)}")
+        return f"net {self.kg(self.net_g)}"

@@ -1,0 +1,172 @@
+"""The rule registry: one decorator registers a rule with its code, name and metadata.
+
+A rule is a small function ``rule(ctx) -> Iterable[Hit]``; the registry stamps each hit with
+the rule's code, name and severity to make a :class:`~postcheck.report.Finding`.  Codes are a
+family letter and three digits (``W101``); names are kebab-case and name the problem.  Both are
+unique and never reused (a test checks it).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from postcheck.report import Finding, Fix, Severity
+
+if TYPE_CHECKING:  # pragma: no cover
+    from postcheck.rules.context import Context
+
+__all__ = ["RuleInfo", "Hit", "rule", "REGISTRY", "rules", "get_rule", "Selection", "DOC_SECTIONS"]
+
+FAMILIES = {"W": "weight", "P": "postage", "C": "customs", "I": "identifier"}
+#: Sections every rule docstring has, in this order (``postcheck rule NAME`` prints them).
+DOC_SECTIONS = ("What it checks", "Why it matters", "Example", "Corrected", "Fix safety", "References")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule found; the registry adds code, name and severity."""
+
+    message: str
+    loc: str | None = None
+    seen: str | None = None
+    expected: str | None = None
+    amounts: dict[str, str] = field(default_factory=dict)
+    cause: str | None = None
+    fix: Fix | None = None
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    code: str
+    name: str
+    severity: Severity
+    fixable: bool
+    since: str
+    func: Callable[["Context"], Iterable[Hit]]
+
+    @property
+    def family(self) -> str:
+        return FAMILIES[self.code[0]]
+
+    @property
+    def summary(self) -> str:
+        return (inspect.getdoc(self.func) or "").split("\n", 1)[0]
+
+    @property
+    def doc(self) -> str:
+        return inspect.getdoc(self.func) or ""
+
+    def sections(self) -> dict[str, str]:
+        """The docstring's sections (heading -> text)."""
+        out: dict[str, str] = {}
+        current = None
+        for line in self.doc.splitlines():
+            m = re.match(r"^([A-Z][a-z ]+):\s*$", line)
+            if m and m.group(1) in DOC_SECTIONS:
+                current = m.group(1)
+                out[current] = ""
+            elif current:
+                out[current] += line + "\n"
+        return {k: v.strip() for k, v in out.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "name": self.name, "family": self.family, "severity": self.severity,
+                "fixable": self.fixable, "since": self.since, "summary": self.summary}
+
+    def finding(self, hit: Hit) -> Finding:
+        return Finding(code=self.code, name=self.name, severity=self.severity, message=hit.message,
+                       loc=hit.loc, seen=hit.seen, expected=hit.expected, amounts=dict(hit.amounts),
+                       cause=hit.cause, fix=hit.fix)
+
+
+REGISTRY: dict[str, RuleInfo] = {}
+_CODE = re.compile(r"^[WPCI]\d{3}$")
+_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def rule(code: str, name: str, *, severity: Severity, fixable: bool = False, since: str = "0.1.0"):
+    """Register a rule function under ``code`` and ``name``."""
+    if not _CODE.match(code):
+        raise ValueError(f"rule code {code!r} must be a family letter (W, P, C, I) and three digits")
+    if not _NAME.match(name):
+        raise ValueError(f"rule name {name!r} must be kebab-case")
+
+    def wrap(func: Callable[["Context"], Iterable[Hit]]) -> Callable[["Context"], Iterable[Hit]]:
+        for other in REGISTRY.values():
+            if other.code == code or other.name == name:
+                raise ValueError(f"rule {code} {name} collides with {other.code} {other.name}")
+        REGISTRY[code] = RuleInfo(code, name, severity, fixable, since, func)
+        return func
+
+    return wrap
+
+
+def rules() -> list[RuleInfo]:
+    """Every rule, by code."""
+    _load_all()
+    return [REGISTRY[c] for c in sorted(REGISTRY)]
+
+
+def get_rule(key: str) -> RuleInfo | None:
+    """A rule by code (``W101``) or name (``packaging-not-counted``)."""
+    _load_all()
+    k = key.strip()
+    if k.upper() in REGISTRY:
+        return REGISTRY[k.upper()]
+    for r in REGISTRY.values():
+        if r.name == k.lower():
+            return r
+    return None
+
+
+def _load_all() -> None:
+    from postcheck.rules import customs, identifier, postage, weight  # noqa: F401  (registers)
+
+
+class Selection:
+    """Which rules run: ``select`` and ``ignore`` lists of codes, code prefixes or names.
+
+    As in flake8 and ruff, the most specific selector wins (a full code or a name beats a
+    prefix; a longer prefix beats a shorter one); on a tie, ignore beats select.  ``ALL``
+    selects everything.  An unknown selector is an error, so a typo never silently disables
+    nothing.
+    """
+
+    def __init__(self, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None) -> None:
+        _load_all()
+        self.select = [s.strip() for s in (select or ["ALL"]) if s.strip()]
+        self.ignore = [s.strip() for s in (ignore or []) if s.strip()]
+        for s in self.select + self.ignore:
+            if self._specificity(s, None) is None:
+                raise ValueError(f"unknown rule selector {s!r}: give a code (W101), a prefix (W, W1) "
+                                 f"or a name (packaging-not-counted); 'postcheck rules' lists them")
+
+    @staticmethod
+    def _specificity(selector: str, info: RuleInfo | None) -> int | None:
+        s = selector.strip()
+        if s.upper() == "ALL":
+            return 0
+        if _NAME.match(s.lower()) and not re.match(r"^[a-z]\d*$", s.lower()):
+            matches = [r for r in REGISTRY.values() if r.name == s.lower()]
+            if not matches:
+                return None
+            return 100 if info is None or info.name == s.lower() else -1
+        up = s.upper()
+        if not re.match(r"^[WPCI]\d{0,3}$", up):
+            return None
+        if info is None:
+            return len(up) if any(c.startswith(up) for c in REGISTRY) else None
+        return len(up) if info.code.startswith(up) else -1
+
+    def enabled(self, info: RuleInfo) -> bool:
+        def best(selectors: list[str]) -> int:
+            scores = [self._specificity(s, info) for s in selectors]
+            return max((x for x in scores if x is not None), default=-1)
+
+        best_sel, best_ign = best(self.select), best(self.ignore)
+        if best_sel < 0:
+            return False
+        return best_sel > best_ign
