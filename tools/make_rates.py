@@ -390,11 +390,10 @@ def cp_regular_parcel() -> dict:
             "The guide prices by weight or volumetric equivalent (the extract's weight column is "
             "'weight ... or VE'), but the volumetric rule itself is not in the reference data: "
             "it is not bundled, so prices here use the actual weight only.",
-            "No max_weight is set: the guide prices weights over 30 kg (each additional 0.5 kg, "
-            "[beyond]), presumably reached through volumetric weight; the Canada Post FAQ "
-            f"({CP_FAQ_URL}, undated) says domestic parcels can have a maximum weight of 30 kg. "
-            "The format cannot say whether max_weight applies to actual or chargeable weight, "
-            "so the limit is left out rather than making [beyond] unreachable.",
+            "max_weight 30 kg (actual weight) from the Canada Post FAQ "
+            f"({CP_FAQ_URL}, undated): domestic parcels can weigh at most 30 kg. The guide's "
+            "'each additional 0.5 kg over 30 kg' prices ([beyond]) apply to the volumetric "
+            "equivalent, which is not bundled, so they are kept for completeness but not reached.",
             "Size limits and surcharges (e.g. oversize, non-standard) are not bundled: not in "
             "the reference data.",
             CP_TAX_NOTE,
@@ -408,6 +407,7 @@ def cp_regular_parcel() -> dict:
         "zones": {"by": "input", "names": zones, "destinations": ["CA"]},
         "steps": [{"up_to": b, "prices": {z: steps[b][z] for z in zones}} for b in bounds],
         "beyond": {"increment": "0.5", "prices": beyond},
+        "limits": {"max_weight": "30 kg"},
         "examples": [
             ex("500 g", "10.34", destination="CA", zone="A1",
                why="Step edge: A1, 0.5 kg step: 10.34"),
@@ -416,10 +416,10 @@ def cp_regular_parcel() -> dict:
             ex("2 kg", "18.25", destination="CA", zone="D3", why="D3, 2.0 kg step: 18.25"),
             ex("30 kg", "205.27", destination="CA", zone="J2",
                why="Last step edge: J2, 30.0 kg step: 205.27"),
-            ex("30.2 kg", "209.14", destination="CA", zone="J2",
-               why="Beyond: J2 30 kg 205.27 + 1 x 3.87 (part of 0.5 kg) = 209.14"),
-            ex("31 kg", "36.36", destination="CA", zone="A1",
-               why="Beyond: A1 30 kg 35.74 + 2 x 0.31 = 36.36"),
+            ex("30.2 kg", None, destination="CA", zone="J2", refused="over-weight-limit",
+               why="Over the 30 kg maximum (actual weight)"),
+            ex("30 kg", "35.74", destination="CA", zone="A1",
+               why="At the 30 kg maximum: A1, 30.0 kg step: 35.74"),
             ex("1 kg", refused="destination-not-served", destination="US", zone="A1",
                why="Domestic only"),
         ],
