@@ -195,10 +195,17 @@ def run_checks(label_path: str, *, measured: str | None, tolerance: str | None, 
                select: Iterable[str], ignore: Iterable[str], items_path: str | None, rates_dirs: Iterable[str]):
     """Check every label in a file: ``(reports, unreadable [(source, message)])``."""
     from postcheck.check import check
+    from postcheck.config import find_settings
     from postcheck.inputs import read_labels
     from postcheck.rules import Selection
 
+    settings = find_settings()
     sel, ign = _split(select), _split(ignore)
+    # the command line beats the settings file, option by option
+    sel = sel or list(settings.select)
+    ign = ign or list(settings.ignore)
+    tolerance = tolerance or settings.tolerance
+    rates_dirs = [*settings.rates, *rates_dirs]
     try:
         Selection(sel or None, ign)
     except ValueError as e:

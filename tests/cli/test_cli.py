@@ -226,3 +226,17 @@ def test_real_process_exit_codes_and_no_traceback(tmp_path):
                        env=env)
     assert p.returncode == 2
     assert "Traceback" not in p.stderr and "items[0].net_weight" in p.stderr
+
+
+def test_settings_file_and_command_line_precedence(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text('[tool.postcheck]\nignore = ["W1"]\ntolerance = "5 g"\n')
+    monkeypatch.chdir(tmp_path)
+    r = run("check", str(STORY), "--format", "json")
+    assert [f["name"] for f in json.loads(r.output)["findings"]] == ["postage-insufficient"]
+    r = run("check", str(STORY), "--format", "json", "--ignore", "P", "--measured", "520 g")
+    doc = json.loads(r.output)
+    assert [f["name"] for f in doc["findings"]] == ["gross-weight-missing", "packaging-not-counted"]
+    assert doc["tolerance"] == "5 g"
+    (tmp_path / "postcheck.toml").write_text('ignor = ["W1"]\n')
+    r = CliRunner().invoke(cli, ["check", str(STORY)])
+    assert r.exit_code == 2 and "postcheck.toml" in r.output and "ignor" in r.output
