@@ -118,7 +118,7 @@ def _csv_labels(p: Path, data: bytes, items_path: str | Path | None) -> Iterator
     if items_path is not None:
         item_rows, _ = read_csv_rows(items_path, max_bytes=MAX_LABEL_FILE_BYTES)
         items = group_items(item_rows, str(items_path))
-    for n, row in enumerate(iter_csv(text, str(p)), start=2):
+    for n, row in iter_csv(text, str(p)):
         src = f"{p} row {n}"
         pid = (row.get("parcel_id") or "").strip() or None if isinstance(row.get("parcel_id"), str) else None
         try:

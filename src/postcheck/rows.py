@@ -136,16 +136,18 @@ def read_csv_rows(path: str | Path, *, max_bytes: int | None = None) -> tuple[li
     if max_bytes is not None and len(data) > max_bytes:
         raise LabelReadError(str(p), f"larger than the {max_bytes // 1_000_000} MB limit for a label file")
     text, note = decode_text(data, str(p))
-    rows = list(iter_csv(text, str(p)))
+    rows = [row for _n, row in iter_csv(text, str(p))]
     return rows, note
 
 
-def iter_csv(text: str, source: str) -> Iterator[dict[str, Any]]:
+def iter_csv(text: str, source: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(row number as a spreadsheet shows it, row)`` for every record; blank lines are skipped."""
     csv.field_size_limit(max(_MAX_FIELD * 10, 131072))
     reader = csv.DictReader(io.StringIO(text, newline=""), restkey=None)
-    if reader.fieldnames is None:
-        raise LabelReadError(source, "empty CSV file: expected a header row with column names")
     try:
-        yield from reader
+        if reader.fieldnames is None:
+            raise LabelReadError(source, "empty CSV file: expected a header row with column names")
+        for row in reader:
+            yield reader.line_num, row
     except csv.Error as e:
         raise LabelReadError(source, f"CSV line {reader.line_num}: {e}") from None

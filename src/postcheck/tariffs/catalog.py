@@ -152,11 +152,18 @@ def validate_dir(root: Path | str, *, examples: bool = True) -> list[TariffFileE
 
 
 def load_layer(root: Path | str, *, bundled: bool = False) -> Layer:
-    """Read and validate a folder; raise the first :class:`TariffFileError` if any file is bad."""
+    """Read and validate a folder; raise the first :class:`TariffFileError` if any file is bad.
+
+    A user's folder is validated exactly as ``postcheck rates validate`` does, worked examples
+    included: a table that does not price its own examples is refused.  (The bundled tables'
+    examples are checked by the test suite instead, to keep start-up fast.)"""
     root = Path(root)
     tariffs, sdrs, errors = _read_layer_files(root)
     products, cross = _cross_check(tariffs, sdrs)
     errors.extend(cross)
+    if not bundled and not errors:
+        for t in tariffs:
+            errors.extend(check_examples(t))
     if errors:
         first = errors[0]
         if len(errors) > 1:
