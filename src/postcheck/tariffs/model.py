@@ -297,10 +297,26 @@ def _load_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        # tomllib reports duplicate keys as "Cannot overwrite a value (at line N, column M)"
-        raise TariffFileError(str(path), "", f"invalid TOML: {e}") from None
+        # tomllib reports duplicate keys as "Cannot overwrite a value (at line N, column M)":
+        # name the key written on that line
+        raise TariffFileError(str(path), _key_on_line(text, str(e)), f"invalid TOML: {e}") from None
     except RecursionError:
         raise TariffFileError(str(path), "", "invalid TOML: nested too deeply") from None
+
+
+def _key_on_line(text: str, message: str) -> str:
+    """The key a TOML error points at (``'A'`` in "Duplicate ... key 'A'", else the key written
+    on the line the error names), or ``""``."""
+    m = re.search(r"key '([^']+)'", message)
+    if m:
+        return m.group(1)
+    m = re.search(r"at line (\d+)", message)
+    lines = text.splitlines()
+    if m and 0 < int(m.group(1)) <= len(lines):
+        k = re.match(r"^\s*(?:\[+\s*([^\]]+?)\s*\]+|([A-Za-z0-9_\-.\"' ]+?)\s*=)", lines[int(m.group(1)) - 1])
+        if k:
+            return (k.group(1) or k.group(2)).strip()
+    return ""
 
 
 def read_tariff(path: Path | str) -> Tariff:

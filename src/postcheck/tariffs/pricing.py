@@ -14,7 +14,13 @@ from postcheck.money import Money, cents
 from postcheck.tariffs.model import Step, Tariff
 from postcheck.units import GRAMS_PER, MM_PER, format_length, format_weight, round_up
 
-__all__ = ["Quote", "price_parcel", "chargeable_weight", "zone_for", "check_limits", "step_index"]
+__all__ = ["Quote", "price_parcel", "chargeable_weight", "zone_for", "check_limits", "step_index",
+           "TOLERANCE_G"]
+
+#: Conversion noise forgiven at step bounds, weight limits and weight rounding: 1 kg written
+#: "2.20462262185 lb" is 1000.00000000056 g and must price as 1 kg, while a real milligram over
+#: a bound (500.001 g) still counts.
+TOLERANCE_G = Decimal("0.000001")
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ def zone_for(t: Tariff, destination: str, zone: str | None) -> str:
 def check_limits(t: Tariff, weight_g: Decimal, dims_mm: tuple[Decimal, Decimal, Decimal] | None) -> None:
     """Raise :class:`NotPriceable` when the parcel breaks a weight or size limit."""
     lim = t.limits
-    if lim.max_weight_g is not None and weight_g > lim.max_weight_g:
+    if lim.max_weight_g is not None and weight_g > lim.max_weight_g + TOLERANCE_G:
         raise NotPriceable(t.id, "over-weight-limit",
                            f"{format_weight(weight_g)} is over the {lim.text.get('max_weight')} limit of {t.name}")
     if dims_mm is None:
@@ -120,7 +126,7 @@ def chargeable_weight(t: Tariff, weight_g: Decimal,
                       dims_mm: tuple[Decimal, Decimal, Decimal] | None = None
                       ) -> tuple[Decimal, Decimal, Decimal | None]:
     """``(rounded actual, chargeable, volumetric or None)`` in grams."""
-    rounded = round_up(weight_g, t.rounding_g) if t.rounding_g else weight_g
+    rounded = round_up(max(weight_g - TOLERANCE_G, Decimal(0)), t.rounding_g) if t.rounding_g else weight_g
     vol_g = None
     v = t.volumetric
     if v is not None and dims_mm is not None:
@@ -138,7 +144,7 @@ def step_index(steps: tuple[Step, ...], grams: Decimal) -> int:
     lo, hi = 0, len(steps)
     while lo < hi:
         mid = (lo + hi) // 2
-        if steps[mid].up_to_g < grams:
+        if steps[mid].up_to_g + TOLERANCE_G < grams:
             lo = mid + 1
         else:
             hi = mid
@@ -164,7 +170,8 @@ def price_parcel(t: Tariff, *, weight_g: Decimal, destination: str, zone: str | 
             step_up = step.up_to_g
         elif t.beyond is not None:
             last = t.steps[-1]
-            extra = ((chargeable - last.up_to_g) / t.beyond.increment_g).to_integral_value(rounding=ROUND_CEILING)
+            extra = ((chargeable - TOLERANCE_G - last.up_to_g)
+                     / t.beyond.increment_g).to_integral_value(rounding=ROUND_CEILING)
             base = last.prices[z] + extra * t.beyond.prices[z]
             step_up = last.up_to_g + extra * t.beyond.increment_g
         else:
