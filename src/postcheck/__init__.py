@@ -16,7 +16,7 @@ __all__ = ["check", "check_many", "check_frame", "Label", "Item", "Report", "Fin
            "PostcheckError", "InvalidLabel", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from postcheck.check import check
+    from postcheck.checker import check
     from postcheck.errors import InvalidLabel, PostcheckError
     from postcheck.label import Item, Label
     from postcheck.money import Money
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from postcheck.tariffs import Rates
 
 _LAZY = {
-    "check": ("postcheck.check", "check"),
+    "check": ("postcheck.checker", "check"),
     "check_many": ("postcheck.batch", "check_many"),
     "check_frame": ("postcheck.batch", "check_frame"),
     "Label": ("postcheck.label", "Label"),

@@ -194,7 +194,7 @@ def _split(values: Iterable[str]) -> list[str]:
 def run_checks(label_path: str, *, measured: str | None, tolerance: str | None, date_text: str | None,
                select: Iterable[str], ignore: Iterable[str], items_path: str | None, rates_dirs: Iterable[str]):
     """Check every label in a file: ``(reports, unreadable [(source, message)])``."""
-    from postcheck.check import check
+    from postcheck.checker import check
     from postcheck.config import find_settings
     from postcheck.inputs import read_labels
     from postcheck.rules import Selection

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from postcheck.check import check
+from postcheck.checker import check
 from postcheck.label import Label, label_from_dict
 from postcheck.report import Finding, Report
 from postcheck.tariffs.catalog import Rates

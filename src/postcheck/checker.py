@@ -1,4 +1,4 @@
-"""``postcheck.check``: the library entry point an e-commerce backend calls."""
+"""The checker: ``postcheck.check()``, the library entry point an e-commerce backend calls."""
 
 from __future__ import annotations
 
