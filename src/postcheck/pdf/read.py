@@ -1,0 +1,274 @@
+"""Read a label from a PDF (pypdf), by the first of three paths that applies:
+
+1. **Embedded label**: the ``postcheck-label.json`` file postcheck embeds in what it writes
+   (lossless, and the fast path: no page is parsed).
+2. **Fillable form**: the AcroForm fields, through the first mapping profile whose ``match``
+   fields the form has (:mod:`postcheck.pdf.form`).
+3. **Text layer**: the printed captions (:mod:`postcheck.pdf.text`), first pages only.
+
+A value that cannot be read, or a required one that is not there, raises
+:class:`~postcheck.errors.InvalidLabel` with the field and where postcheck looked.  A file that
+is not a readable PDF (truncated, encrypted, too big, a decompression bomb) raises
+:class:`~postcheck.errors.LabelReadError` quickly; the command line exits 2 on either.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from postcheck.errors import MISSING, InvalidLabel, LabelReadError, PostcheckError
+from postcheck.label import Label, label_from_dict, label_from_json
+
+__all__ = ["read_label_pdf", "read_pdf", "PdfLabel", "MAX_PDF_BYTES", "MAX_TEXT_PAGES", "MAX_PAGES",
+           "open_pdf", "form_values"]
+
+#: Limits: a label PDF is small; these keep hostile files bounded in time and memory.
+MAX_PDF_BYTES = 20_000_000
+MAX_PAGES = 2_000  # page tree entries
+MAX_TEXT_PAGES = 10  # pages whose text is read
+MAX_EMBEDDED_BYTES = 2_000_000
+MAX_STREAM_BYTES = 8_000_000  # decompressed size of any one stream
+MAX_FIELDS = 5_000
+
+_OPTIONAL = ("gross_weight", "postage_paid", "ship_date", "tracking_number", "category", "total_value",
+             "packaging_weight")
+
+
+@dataclass
+class PdfLabel:
+    """What :func:`read_pdf` found: the label, which path read it, and what was not found."""
+
+    label: Label
+    method: str  # "embedded", "form" or "text"
+    source: str
+    profile: str | None = None
+    pages: int = 0
+    not_found: dict[str, str] = field(default_factory=dict)  # optional field -> where postcheck looked
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Limits:
+    config: Any = None
+
+
+_LIMITS = _Limits()
+
+
+def _config() -> Any:
+    if _LIMITS.config is None:
+        import pypdf
+
+        base = pypdf.get_configuration()
+        _LIMITS.config = base.with_overwrites(
+            maximum_declared_stream_length=MAX_STREAM_BYTES, zlib_maximum_output_length=MAX_STREAM_BYTES,
+            lzw_maximum_output_length=MAX_STREAM_BYTES, run_length_maximum_output_length=MAX_STREAM_BYTES,
+            array_based_stream_maximum_output_length=MAX_STREAM_BYTES, image_maximum_buffer_size=MAX_STREAM_BYTES,
+            brotli_maximum_output_length=MAX_STREAM_BYTES, jbig2_maximum_output_length=MAX_STREAM_BYTES,
+            stream_decoding_work_maximum_length=4 * MAX_STREAM_BYTES, stream_parsing_work_maximum_count=400_000,
+            page_tree_maximum_entries=MAX_PAGES, page_tree_maximum_page_entries=50 * MAX_PAGES,
+            form_fields_maximum_entries=MAX_FIELDS, xform_maximum_invocations_per_extraction=200,
+            array_maximum_element_count=50_000, dictionary_maximum_element_count=10_000, jbig2dec_binary=None)
+    return _LIMITS.config
+
+
+def open_pdf(data: bytes, source: str) -> Any:
+    """A pypdf reader over ``data``, or :class:`LabelReadError` saying plainly why not."""
+    import pypdf
+    from pypdf.errors import PyPdfError
+
+    if len(data) > MAX_PDF_BYTES:
+        raise LabelReadError(source, f"{len(data)} bytes is over the {MAX_PDF_BYTES // 1_000_000} MB limit for a "
+                                     "label PDF")
+    if b"%PDF-" not in data[:1024]:
+        raise LabelReadError(source, "is not a PDF (no %PDF- header)")
+    if b"%%EOF" not in data[-4096:]:
+        raise LabelReadError(source, "is truncated: the PDF has no end-of-file marker (%%EOF); the download "
+                                     "or copy was cut short")
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")
+            except Exception:
+                ok = 0
+            if not ok:
+                raise LabelReadError(source, "is encrypted (password-protected); postcheck cannot read it. "
+                                             "Save or print an unencrypted copy and check that")
+        n = len(reader.pages)
+    except LabelReadError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
+            MemoryError, OSError, AssertionError, OverflowError) as e:
+        raise LabelReadError(source, f"is not a readable PDF ({type(e).__name__}: {str(e)[:160]})") from None
+    if n == 0:
+        raise LabelReadError(source, "has no pages")
+    return reader
+
+
+def _embedded(reader: Any, source: str) -> bytes | None:
+    from postcheck.pdf.write import EMBEDDED_NAME
+
+    root = reader.trailer["/Root"]
+    names = root.get("/Names")
+    ef = names.get_object().get("/EmbeddedFiles") if names is not None else None
+    if ef is None:
+        return None
+    arr = ef.get_object().get("/Names")
+    if arr is None:
+        return None
+    arr = arr.get_object()
+    for i in range(0, min(len(arr), 200) - 1, 2):
+        if str(arr[i]) != EMBEDDED_NAME:
+            continue
+        stream = arr[i + 1].get_object()["/EF"]["/F"].get_object()
+        declared = int(stream.get("/Length", 0) or 0)
+        if declared > MAX_EMBEDDED_BYTES:
+            raise LabelReadError(source, f"the embedded {EMBEDDED_NAME} is too large ({declared} bytes)")
+        data = stream.get_data()
+        if len(data) > MAX_EMBEDDED_BYTES:
+            raise LabelReadError(source, f"the embedded {EMBEDDED_NAME} is too large ({len(data)} bytes)")
+        return data
+    return None
+
+
+def form_values(reader: Any) -> dict[str, Any]:
+    """Fully qualified field name -> value (``/V``; a checkbox's state as ``/Yes`` or ``/Off``)."""
+    root = reader.trailer["/Root"]
+    if "/AcroForm" not in root:
+        return {}
+    fields = reader.get_fields() or {}
+    out: dict[str, Any] = {}
+    for name, f in fields.items():
+        v = f.get("/V")
+        if v is None and f.get("/FT") == "/Btn":
+            v = f.get("/AS", "/Off")
+        if v is not None:
+            out[name] = v if isinstance(v, str) else str(v)
+        else:
+            out[name] = ""
+    return out
+
+
+def _problems_with_where(problems: list[tuple[str, object, str]], err: InvalidLabel | None,
+                         looked: dict[str, str]) -> list[tuple[str, object, str]]:
+    out = list(problems)
+    seen = {p[0] for p in problems}
+    for loc, value, expected in (err.problems if err else ()):
+        if loc in seen:
+            continue
+        key = loc.split("[")[0] if "[" in loc else loc
+        if "[" in loc:
+            key = "items." + loc.split("].", 1)[-1]
+        if value is MISSING and key in looked:
+            expected = f"{expected}: not found; looked for {looked[key]}"
+        out.append((loc, value, expected))
+    return out
+
+
+def _from_dict(doc: dict[str, Any], problems: list[tuple[str, object, str]], looked: dict[str, str],
+               source: str) -> Label:
+    try:
+        label = label_from_dict(doc, source=source)
+        err = None
+    except InvalidLabel as e:
+        label, err = None, e
+    if problems or err is not None:
+        raise InvalidLabel(source, tuple(_problems_with_where(problems, err, looked)))
+    assert label is not None
+    return label
+
+
+def read_pdf(path: str | os.PathLike[str] | None = None, *, data: bytes | None = None,
+             profiles: Iterable[str | os.PathLike[str]] = (), use_embedded: bool = True,
+             use_form: bool = True) -> PdfLabel:
+    """Read one label from a PDF file (or its bytes); see the module docstring.
+
+    ``use_embedded`` / ``use_form`` = False skip those paths (to check what a stripped copy gives).
+    """
+    import pypdf
+
+    from postcheck.pdf.form import form_to_dict, match_profile
+    from postcheck.pdf.form import profiles as all_profiles
+
+    source = str(path) if path is not None else "<pdf>"
+    if data is None:
+        p = Path(source)
+        try:
+            size = p.stat().st_size
+        except OSError as e:
+            raise LabelReadError(source, f"cannot read: {e.strerror or e}") from None
+        if size > MAX_PDF_BYTES:
+            raise LabelReadError(source, f"{size} bytes is over the {MAX_PDF_BYTES // 1_000_000} MB limit for a "
+                                         "label PDF")
+        try:
+            data = p.read_bytes()
+        except OSError as e:
+            raise LabelReadError(source, f"cannot read: {e.strerror or e}") from None
+    with pypdf.apply_configuration(_config()):
+        try:
+            return _read(data, source, list(profiles), use_embedded, use_form, form_to_dict, match_profile,
+                         all_profiles)
+        except PostcheckError:
+            raise
+        except (RecursionError, MemoryError, OverflowError) as e:
+            raise LabelReadError(source, f"is too complex to read safely ({type(e).__name__})") from None
+        except Exception as e:  # pypdf raises many kinds on broken files
+            raise LabelReadError(source, f"is not a readable PDF ({type(e).__name__}: {str(e)[:160]})") from None
+
+
+def _read(data: bytes, source: str, extra_profiles: list[Any], use_embedded: bool, use_form: bool,
+          form_to_dict: Any, match_profile: Any, all_profiles: Any) -> PdfLabel:
+    from postcheck.pdf.text import pieces_from_page, text_to_dict
+
+    reader = open_pdf(data, source)
+    pages = len(reader.pages)
+    if use_embedded:
+        raw = _embedded(reader, source)
+        if raw is not None:
+            from postcheck.pdf.write import EMBEDDED_NAME
+
+            label = label_from_json(raw, source=f"{source} (embedded {EMBEDDED_NAME})")
+            return PdfLabel(label, "embedded", source, pages=pages)
+    form = form_values(reader) if use_form else {}
+    notes: list[str] = []
+    if form:
+        candidates = all_profiles(extra_profiles)
+        prof = match_profile(form, candidates)
+        if prof is not None:
+            doc, problems, looked = form_to_dict(form, prof, where="form")
+            label = _from_dict(doc, problems, looked, source)
+            return PdfLabel(label, "form", source, profile=prof.name, pages=pages,
+                            not_found={k: looked[k] for k in _OPTIONAL if k in looked and _unset(label, k)})
+        notes.append(f"the form's fields ({', '.join(sorted(form)[:5])}{', ...' if len(form) > 5 else ''}) match "
+                     "no mapping profile; read its text instead (docs/pdf-profiles.md explains how to write one)")
+    pieces: list[Any] = []
+    read = min(pages, MAX_TEXT_PAGES)
+    try:
+        for i in range(read):
+            pieces_from_page(reader.pages[i], i + 1, pieces)
+    except OverflowError:
+        raise LabelReadError(source, "has far more text than a label; is it really a label?") from None
+    if pages > read:
+        notes.append(f"read the first {read} of {pages} pages")
+    if not pieces:
+        raise LabelReadError(source, "has no text layer and no form fields (a scanned image?); postcheck cannot "
+                                     "read it: run it through OCR, or type the label as JSON"
+                             + (f"; note: {notes[0]}" if notes else ""))
+    doc, problems, looked = text_to_dict(pieces, read, where="text")
+    label = _from_dict(doc, problems, looked, source)
+    return PdfLabel(label, "text", source, pages=pages, notes=notes,
+                    not_found={k: looked[k] for k in _OPTIONAL if k in looked and _unset(label, k)})
+
+
+def _unset(label: Label, key: str) -> bool:
+    return getattr(label, key, None) is None
+
+
+def read_label_pdf(path: str | os.PathLike[str], *, profiles: Iterable[str | os.PathLike[str]] = ()) -> Label:
+    """The label in a PDF file (what ``postcheck check label.pdf`` reads)."""
+    return read_pdf(path, profiles=profiles).label
