@@ -69,7 +69,10 @@ def _toml_files(root: Path) -> list[Path]:
     return files
 
 
-def _read_layer_files(root: Path) -> tuple[list[Tariff], list[SdrTable], list[TariffFileError]]:
+def _read_layer_files(root: Path, bundled: bool = False
+                      ) -> tuple[list[Tariff], list[SdrTable], list[TariffFileError]]:
+    """Parse every file; bundled tables are named ``rates/<operator>/...`` in reports, wherever
+    the package is installed."""
     tariffs: list[Tariff] = []
     sdrs: list[SdrTable] = []
     errors: list[TariffFileError] = []
@@ -79,7 +82,8 @@ def _read_layer_files(root: Path) -> tuple[list[Tariff], list[SdrTable], list[Ta
             if isinstance(doc, dict) and doc.get("kind") == "sdr":
                 sdrs.append(read_sdr(path))
             else:
-                tariffs.append(parse_tariff(doc, str(path)))
+                shown = f"rates/{path.relative_to(root).as_posix()}" if bundled else str(path)
+                tariffs.append(parse_tariff(doc, shown))
         except TariffFileError as e:
             errors.append(e)
     return tariffs, sdrs, errors
@@ -158,7 +162,7 @@ def load_layer(root: Path | str, *, bundled: bool = False) -> Layer:
     included: a table that does not price its own examples is refused.  (The bundled tables'
     examples are checked by the test suite instead, to keep start-up fast.)"""
     root = Path(root)
-    tariffs, sdrs, errors = _read_layer_files(root)
+    tariffs, sdrs, errors = _read_layer_files(root, bundled)
     products, cross = _cross_check(tariffs, sdrs)
     errors.extend(cross)
     if not bundled and not errors:
