@@ -350,3 +350,66 @@ def _weight_in(grams: Any, unit: str) -> str:
     if unit == "kg" and "." in s and len(s.split(".")[1]) < 3:
         s = f"{d:.3f}"
     return s
+
+
+# ---------------------------------------------------------------------------- filling a user's form
+
+def fill_form(data: bytes, label: Any, *, source: str, extra_profiles: Iterable[str | os.PathLike[str]] = ()) -> bytes:
+    """A copy of the fillable form ``data`` with ``label``'s values in the fields its profile
+    names; layout untouched, the corrected label embedded (so reading it back is lossless)."""
+    import io
+
+    import pypdf
+    from pypdf.generic import NameObject, TextStringObject
+
+    from postcheck.errors import LabelReadError
+    from postcheck.pdf.read import _config, form_values, open_pdf
+    from postcheck.pdf.write import EMBEDDED_NAME
+
+    with pypdf.apply_configuration(_config()):
+        reader = open_pdf(data, source)
+        names = form_values(reader)
+        if not names:
+            raise LabelReadError(source, "has no form fields: --in-place-form fills a fillable form; "
+                                         "drop the option to write postcheck's own CN 23")
+        prof = match_profile(names, profiles(extra_profiles))
+        if prof is None:
+            raise LabelReadError(source, "no mapping profile reads this form, so postcheck cannot tell which "
+                                         "field is which (docs/pdf-profiles.md explains how to write one)")
+        if prof.items and len(label.items) > prof.items_max:
+            raise LabelReadError(source, f"the form has {prof.items_max} contents lines and the label "
+                                         f"{len(label.items)}; drop --in-place-form to write a CN 23 with "
+                                         "continuation pages")
+        values = label_to_fields(label, prof)
+        ticks = label_to_choices(label, prof)
+        writer = pypdf.PdfWriter(clone_from=reader)
+        for page in writer.pages:
+            for annot in page.get("/Annots", []) or []:
+                w = annot.get_object()
+                name = w.get("/T")
+                parent = w.get("/Parent")
+                if name is None and parent is not None:
+                    name = parent.get_object().get("/T")
+                    target = parent.get_object()
+                else:
+                    target = w
+                if name is None:
+                    continue
+                name = str(name)
+                if name in values:
+                    target[NameObject("/V")] = TextStringObject(values[name])
+                    if "/AP" in w:
+                        del w["/AP"]  # the viewer redraws it (NeedAppearances)
+                elif name in ticks:
+                    on = next((k for k in w.get("/AP", {}).get("/N", {}) if k != "/Off"), "/Yes")
+                    state = NameObject(on if ticks[name] else "/Off")
+                    target[NameObject("/V")] = state
+                    w[NameObject("/AS")] = state
+        writer.set_need_appearances_writer(True)
+        root = writer._root_object
+        if "/Names" in root and "/EmbeddedFiles" in root["/Names"]:
+            del root["/Names"][NameObject("/EmbeddedFiles")]
+        writer.add_attachment(EMBEDDED_NAME, label.to_json(indent=None).encode("utf-8"))
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()

@@ -25,7 +25,8 @@ from typing import Any, Iterable
 
 from postcheck import __version__
 
-__all__ = ["write_cn23", "write_blank_form", "page_size", "EMBEDDED_NAME", "PAGE_SIZES", "kg_text", "printable"]
+__all__ = ["write_cn23", "write_blank_form", "draw_label", "new_canvas", "finish", "page_size", "EMBEDDED_NAME",
+           "PAGE_SIZES", "kg_text", "printable"]
 
 EMBEDDED_NAME = "postcheck-label.json"
 FRAME = (288.0, 432.0)  # 4 x 6 in, portrait
@@ -58,6 +59,9 @@ def page_size(name: str) -> tuple[float, float]:
         return sizes[name.lower()]
     except KeyError:
         raise ValueError(f"page size must be one of {', '.join(PAGE_SIZES)}, got {name!r}") from None
+
+
+_size = page_size
 
 
 def printable(text: Any) -> str:
@@ -297,16 +301,14 @@ def _embed(c: Any, data: bytes, fields: list[Any]) -> None:
         c.setCatalogEntry("AcroForm", PDFDictionary({"Fields": PDFArray(fields), "NeedAppearances": "false"}))
 
 
-def _canvas(buf: io.BytesIO, size: str, title: str) -> tuple[Any, float]:
+def new_canvas(buf: io.BytesIO, size: str, title: str) -> Any:
     from reportlab.pdfgen.canvas import Canvas
 
-    w, h = page_size(size)
-    c = Canvas(buf, pagesize=(w, h), invariant=1, pageCompression=1)
+    c = Canvas(buf, pagesize=page_size(size), invariant=1, pageCompression=1)
     c.setTitle(title)
     c.setCreator(f"postcheck {__version__}")
     c.setSubject("CN 23 customs declaration")
-    scale = min((w - 20) / FRAME[0], (h - 20) / FRAME[1]) if (w, h) != FRAME else 1.0
-    return c, scale
+    return c
 
 
 def _place(c: Any, size: str, scale: float) -> None:
@@ -316,19 +318,20 @@ def _place(c: Any, size: str, scale: float) -> None:
         c.scale(scale, scale)
 
 
-def write_cn23(label: Any, *, page_size: str = "4x6", embed: bool = True, form_fields: bool = True) -> bytes:
-    """The label as a printable CN 23 PDF (see the module docstring)."""
+def draw_label(c: Any, label: Any, size: str, *, form_fields: bool = True) -> list[Any]:
+    """Draw the CN 23 (and its continuation pages) on canvas ``c``, each page ended with
+    ``showPage``; returns the hidden form fields to list in the AcroForm."""
     from postcheck.pdf.form import label_to_fields, postcheck_profile
 
-    buf = io.BytesIO()
-    c, scale = _canvas(buf, page_size, f"CN 23 {label.tracking_number or ''}".strip())
+    w, h = page_size(size)
+    scale = min((w - 20) / FRAME[0], (h - 20) / FRAME[1]) if (w, h) != FRAME else 1.0
     items = list(enumerate(label.items))
     rest = items[ROWS_FIRST:]
     chunks = [rest[i:i + ROWS_MORE] for i in range(0, len(rest), ROWS_MORE)]
     pages = 1 + len(chunks)
     fields: list[Any] = []
     c.saveState()
-    _place(c, page_size, scale)
+    _place(c, size, scale)
     _first_page(c, label, items, pages)
     c.restoreState()
     if form_fields:
@@ -336,10 +339,15 @@ def write_cn23(label: Any, *, page_size: str = "4x6", embed: bool = True, form_f
     c.showPage()
     for i, chunk in enumerate(chunks, start=2):
         c.saveState()
-        _place(c, page_size, scale)
+        _place(c, size, scale)
         _more_page(c, label, chunk, i, pages)
         c.restoreState()
         c.showPage()
+    return fields
+
+
+def finish(c: Any, label: Any, fields: list[Any], *, embed: bool = True) -> None:
+    """Embed the label JSON and the AcroForm, then save the canvas."""
     if embed:
         _embed(c, label.to_json(indent=None).encode("utf-8"), fields)
     elif fields:
@@ -347,6 +355,14 @@ def write_cn23(label: Any, *, page_size: str = "4x6", embed: bool = True, form_f
 
         c.setCatalogEntry("AcroForm", PDFDictionary({"Fields": PDFArray(fields)}))
     c.save()
+
+
+def write_cn23(label: Any, *, page_size: str = "4x6", embed: bool = True, form_fields: bool = True) -> bytes:
+    """The label as a printable CN 23 PDF (see the module docstring)."""
+    buf = io.BytesIO()
+    c = new_canvas(buf, page_size, f"CN 23 {label.tracking_number or ''}".strip())
+    fields = draw_label(c, label, page_size, form_fields=form_fields)
+    finish(c, label, fields, embed=embed)
     return buf.getvalue()
 
 
@@ -358,7 +374,7 @@ def write_blank_form(*, page_size: str = "A4") -> bytes:
     from postcheck.pdf.form import load_profile, PROFILES_DIR
 
     prof = load_profile(PROFILES_DIR / "generic-cn23.toml")
-    w, h = globals()["page_size"](page_size)
+    w, h = _size(page_size)
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=(w, h), invariant=1)
     c.setFont("Helvetica", 5)

@@ -1,0 +1,186 @@
+"""The PDF commands: ``fix``, ``notice`` and ``extract`` (registered on the main ``cli`` group).
+
+This module is imported when the command line starts, so it imports nothing heavy: pypdf and
+reportlab are loaded by the commands themselves.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["register"]
+
+
+def _one_label(path: str, profiles: tuple[str, ...]) -> tuple[Any, Any]:
+    """``(label, PdfLabel or None)`` from a JSON/CSV/PDF file holding exactly one label."""
+    from postcheck.errors import LabelReadError
+    from postcheck.inputs import detect_format, read_labels
+
+    p = Path(path)
+    if p.is_file() and detect_format(p) == "pdf":
+        from postcheck.pdf.read import read_pdf
+
+        got = read_pdf(p, profiles=profiles)
+        return got.label, got
+    labels = list(read_labels(p))
+    if len(labels) != 1:
+        raise LabelReadError(path, f"holds {len(labels)} labels; fix and notice take one (use 'postcheck batch')")
+    li = labels[0]
+    if li.error is not None:
+        raise li.error
+    return li.label, None
+
+
+def _measured(value: str | None) -> Any:
+    if value is None:
+        return None
+    from postcheck.errors import InvalidLabel, UnitError
+    from postcheck.units import parse_weight
+
+    try:
+        return parse_weight(value, field="--measured")
+    except UnitError as e:
+        raise InvalidLabel("--measured", (("measured_weight", value, e.expected),)) from None
+
+
+def _date(value: str | None) -> Any:
+    if value is None:
+        return None
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a date such as 2022-03-01, got {value!r}", param_hint="--date") from None
+
+
+def _rates(dirs: tuple[str, ...]) -> Any:
+    if not dirs:
+        return None
+    from postcheck.tariffs import Rates
+
+    return Rates.load(list(dirs))
+
+
+_profile_opt = click.option("--profile", "profiles", multiple=True, type=click.Path(dir_okay=False, exists=True),
+                            help="Mapping profile (TOML) for a fillable form; repeatable. "
+                                 "Also POSTCHECK_PDF_PROFILES (folders).")
+_rates_opt = click.option("--rates", "rates_dirs", multiple=True, type=click.Path(file_okay=False),
+                          help="Add a tariff folder; repeatable.")
+
+
+def register(cli: click.Group) -> None:
+    """Add ``fix``, ``notice`` and ``extract`` to the ``postcheck`` group."""
+
+    @cli.command("extract")
+    @click.argument("label_path", metavar="LABEL.pdf", type=click.Path(dir_okay=False))
+    @_profile_opt
+    @click.option("--no-embedded", is_flag=True, help="Ignore the label postcheck embeds (read the form or text).")
+    @click.option("--no-form", is_flag=True, help="Ignore form fields (read the text layer).")
+    def extract(label_path: str, profiles: tuple[str, ...], no_embedded: bool, no_form: bool) -> None:
+        """Print the label read from a PDF as JSON; say on stderr how it was read and what was not found."""
+        from postcheck.pdf.read import read_pdf
+
+        got = read_pdf(label_path, profiles=profiles, use_embedded=not no_embedded, use_form=not no_form)
+        click.echo(got.label.to_json())
+        how = {"embedded": "the label postcheck embedded", "form": f"form fields (profile {got.profile})",
+               "text": "the text layer (captions)"}[got.method]
+        click.echo(f"postcheck: read {label_path} from {how}", err=True)
+        for key, where in got.not_found.items():
+            click.echo(f"postcheck: note: {key} not found; looked for {where}", err=True)
+        for n in got.notes:
+            click.echo(f"postcheck: note: {n}", err=True)
+
+    @cli.command("fix")
+    @click.argument("label_path", metavar="LABEL", type=click.Path(dir_okay=False))
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+                  help="Corrected label: a .pdf (CN 23) or a .json file.")
+    @click.option("--measured", help='Weight measured on the scale, e.g. "520 g".')
+    @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that change what is declared.")
+    @click.option("--page-size", type=click.Choice(["4x6", "A4", "Letter"], case_sensitive=False), default="4x6",
+                  show_default=True)
+    @click.option("--in-place-form", is_flag=True, help="Fill a copy of the input's own fillable form instead.")
+    @click.option("--force", is_flag=True, help="Replace an existing output file.")
+    @click.option("--date", "date_text", help="Price as of this date instead of the label's ship_date.")
+    @_profile_opt
+    @_rates_opt
+    def fix_cmd(label_path: str, output: str, measured: str | None, unsafe_fixes: bool, page_size: str,
+                in_place_form: bool, force: bool, date_text: str | None, profiles: tuple[str, ...],
+                rates_dirs: tuple[str, ...]) -> None:
+        """Apply the fixes and write the corrected label; print what was changed.
+
+        Exit status 0 when the corrected label has no error-level finding, 1 when one remains
+        (an unsafe fix not applied, or advice only), 2 when the label cannot be read.
+        """
+        from postcheck.fix import apply_fixes
+        from postcheck.output import check_output_path, write_atomic
+
+        check_output_path(output, inputs=[label_path], force=force)
+        label, _got = _one_label(label_path, profiles)
+        result = apply_fixes(label, measured_weight=_measured(measured), unsafe=unsafe_fixes,
+                             rates=_rates(rates_dirs), as_of=_date(date_text))
+        if in_place_form:
+            from postcheck.pdf.form import fill_form
+
+            if Path(label_path).suffix.lower() != ".pdf":
+                raise click.BadParameter("needs a fillable PDF form as LABEL", param_hint="--in-place-form")
+            data = fill_form(Path(label_path).read_bytes(), result.label, source=label_path,
+                             extra_profiles=profiles)
+        elif output.lower().endswith(".json"):
+            data = (result.label.to_json() + "\n").encode("utf-8")
+        else:
+            from postcheck.pdf.write import write_cn23
+
+            data = write_cn23(result.label, page_size=page_size)
+        write_atomic(output, data, inputs=[label_path], force=force)
+        _print_changes(result)
+        click.echo(f"Wrote {output}")
+        if not result.report.ok:
+            sys.exit(1)
+
+    @cli.command("notice")
+    @click.argument("label_path", metavar="LABEL", type=click.Path(dir_okay=False))
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Notice PDF to write.")
+    @click.option("--measured", help='Weight measured on the scale, e.g. "520 g".')
+    @click.option("--lang", type=click.Choice(["fr", "en"]), default="en", show_default=True)
+    @click.option("--page-size", type=click.Choice(["A4", "Letter"], case_sensitive=False), default="A4",
+                  show_default=True)
+    @click.option("--force", is_flag=True, help="Replace an existing output file.")
+    @click.option("--date", "date_text", help="Price as of this date instead of the label's ship_date.")
+    @_profile_opt
+    @_rates_opt
+    def notice_cmd(label_path: str, output: str, measured: str | None, lang: str, page_size: str, force: bool,
+                   date_text: str | None, profiles: tuple[str, ...], rates_dirs: tuple[str, ...]) -> None:
+        """Write a one-page notice for the shipper of a returned parcel, with the corrected label attached."""
+        from postcheck.checker import check
+        from postcheck.fix import apply_fixes
+        from postcheck.output import check_output_path, write_atomic
+        from postcheck.pdf.notice import write_notice
+
+        check_output_path(output, inputs=[label_path], force=force)
+        label, _got = _one_label(label_path, profiles)
+        grams = _measured(measured)
+        rates, as_of = _rates(rates_dirs), _date(date_text)
+        report = check(label, measured_weight=grams, rates=rates, as_of=as_of)
+        result = apply_fixes(label, measured_weight=grams, rates=rates, as_of=as_of)
+        data = write_notice(label, report, result, lang=lang, page_size=page_size, measured_g=grams)
+        write_atomic(output, data, inputs=[label_path], force=force)
+        click.echo(f"{report.verdict}. Wrote {output}")
+
+
+def _print_changes(result: Any) -> None:
+    if result.changes:
+        click.echo(f"Changed {len(result.changes)} field(s):")
+        for ch in result.changes:
+            click.echo(f"  {ch}")
+    else:
+        click.echo("Nothing to change.")
+    for f in result.not_applied:
+        tag = "not applied (unsafe; use --unsafe-fixes)" if f.fix and f.fix.safety == "unsafe" else "to do"
+        click.echo(f"  {tag}: {f.code} {f.name}: {f.fix.description if f.fix else f.message}")
+    for f in result.report.errors:
+        click.echo(f"  still an error: {f.code} {f.name}: {f.message}")
