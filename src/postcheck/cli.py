@@ -254,7 +254,7 @@ def check(label_path: str, measured: str | None, tolerance: str | None, date_tex
         for s, m in bad:
             click.echo(json.dumps({"source": s, "unreadable": m}, ensure_ascii=False))
     elif fmt == "csv":
-        click.echo(to_csv(reports), nl=False)
+        click.echo(to_csv(reports, bad), nl=False)
     else:
         color = _color()
         for i, r in enumerate(reports):

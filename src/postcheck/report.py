@@ -148,7 +148,7 @@ class Report:
         if short:
             return f"Will be returned: short {self.postage.currency} {cents(short)}"  # type: ignore[union-attr]
         names = ", ".join(dict.fromkeys(f.name for f in self.errors))
-        return f"Will be returned: {names}"
+        return f"Not ready to drop off: {names}"
 
     def codes(self) -> list[str]:
         return [f.code for f in self.findings]
@@ -295,10 +295,20 @@ def to_csv_rows(report: Report) -> list[dict[str, Any]]:
     return rows
 
 
-def to_csv(reports: list[Report]) -> str:
+def unreadable_row(source: str, message: str, parcel_id: str | None = None) -> dict[str, Any]:
+    """The CSV row for a record that could not be read (so rows in = rows out)."""
+    row = {k: "" for k in CSV_FIELDS}
+    row.update({"parcel_id": parcel_id or "", "source": source, "verdict": "Unreadable", "ok": "false",
+                "message": message})
+    return {k: neutralise_cell(v) for k, v in row.items()}
+
+
+def to_csv(reports: list[Report], unreadable: list[tuple[str, str]] = ()) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     w.writeheader()
     for r in reports:
         w.writerows(to_csv_rows(r))
+    for source, message in unreadable:
+        w.writerow(unreadable_row(source, message))
     return buf.getvalue()
