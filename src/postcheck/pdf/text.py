@@ -52,7 +52,8 @@ class Caption:
 
 @dataclass
 class Captions:
-    entries: list[Caption] = field(default_factory=list)
+    entries: list[Caption] = field(default_factory=list)  # longest first, for matching
+    listed: list[Caption] = field(default_factory=list)  # in file order, for messages
     forms: dict[str, list[str]] = field(default_factory=dict)
     services: dict[str, str] = field(default_factory=dict)
     countries: dict[str, str] = field(default_factory=dict)
@@ -112,6 +113,7 @@ def _captions(extra: tuple[str, ...]) -> Captions:
         files.extend(sorted(d.glob("*.toml")))
     for f in files:
         _load_into(caps, f)
+    caps.listed = list(caps.entries)
     caps.entries.sort(key=lambda c: len(c.folded), reverse=True)
     return caps
 
@@ -309,7 +311,7 @@ def _convert(kind: str, text: str, unit: str | None, lang: str, caps: Captions, 
 
 
 def _looked(caps: Captions, group: str, key: str, pages: int, extra: str = "") -> str:
-    texts = list(dict.fromkeys(c.text for c in caps.entries if c.group == group and c.key == key))
+    texts = list(dict.fromkeys(c.text for c in caps.listed if c.group == group and c.key == key))
     shown = ", ".join(repr(t) for t in texts[:6]) + (", ..." if len(texts) > 6 else "")
     span = "page 1" if pages == 1 else f"pages 1-{pages}"
     return f"captions {shown} on {span} of the text layer{extra}"
