@@ -1,0 +1,196 @@
+"""One tariff's prices over a whole column of weights, in exact integers.
+
+:func:`postcheck.tariffs.pricing.price_parcel` on one parcel, restated for arrays: weights in
+picograms, prices in micro-units, the step found with ``searchsorted`` over the step bounds plus
+the conversion tolerance (``TOLERANCE_G``), so 500 g is in the "up to 0.5 kg" step and
+500.001 g is not.  Anything this module cannot price exactly (size refusals, oversize prices,
+surcharges, inexact volumetric weights) is reported as *unsure* and left to the per-row path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+
+from postcheck.errors import NotPriceable
+from postcheck.money import cents
+from postcheck.tariffs.model import Tariff
+from postcheck.tariffs.pricing import TOLERANCE_G, _unit_text, chargeable_weight, check_limits
+
+from postcheck.batch.columns import MICRO, PG_PER_G, to_micro, to_pg
+
+__all__ = ["VectorTariff", "Priced", "DimsEffect"]
+
+_TOL_PG = int(TOLERANCE_G * PG_PER_G)
+
+
+@dataclass(frozen=True)
+class DimsEffect:
+    """What a parcel's dimensions do to its price under one tariff."""
+
+    unsure: bool  # a size refusal, an oversize price, a surcharge, or an inexact volumetric weight
+    vol_pg: int  # volumetric weight in picograms, -1 when none
+
+
+@dataclass
+class Priced:
+    """Prices for a set of rows: ``ok`` False where the tariff refuses the parcel."""
+
+    ok: np.ndarray
+    price: np.ndarray  # micro-units
+    chargeable: np.ndarray  # picograms
+    rounded: np.ndarray
+    vol: np.ndarray  # picograms, -1 when no volumetric weight
+    step_key: np.ndarray  # index into the steps, len(steps) + extra past them, -1 formula
+
+
+@dataclass
+class VectorTariff:
+    """A tariff's numbers as integer arrays (built once per tariff and process)."""
+
+    tariff: Tariff
+    exact: bool
+    bounds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # up_to + tolerance, pg
+    prices: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))  # [step, zone] micro
+    max_pg: int = -1  # weight limit + tolerance; -1 none
+    rounding_pg: int = 0
+    last_pg: int = 0
+    inc_pg: int = 0
+    beyond: np.ndarray | None = None  # [zone] micro
+    _texts: dict[int, str] = field(default_factory=dict)
+    _formula: dict[int, int] = field(default_factory=dict)
+    _dims: dict[tuple, DimsEffect] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, t: Tariff) -> "VectorTariff":
+        def pg(g: Decimal) -> int | None:
+            return to_pg(g) if g * PG_PER_G <= 2 ** 62 else None
+
+        exact = True
+        bounds, prices = [], []
+        for s in t.steps:
+            b = pg(s.up_to_g)
+            row = [to_micro(s.prices[z]) for z in t.zone_names]
+            if b is None or None in row:
+                exact = False
+                break
+            bounds.append(b + _TOL_PG)
+            prices.append(row)
+        vt = cls(t, exact)
+        if not exact:
+            return vt
+        vt.bounds = np.array(bounds, dtype=np.int64)
+        vt.prices = np.array(prices, dtype=np.int64).reshape(len(bounds), len(t.zone_names))
+        if t.limits.max_weight_g is not None:
+            m = pg(t.limits.max_weight_g)
+            vt.max_pg = -2 if m is None else m + _TOL_PG
+        if t.rounding_g:
+            r = pg(t.rounding_g)
+            vt.rounding_pg = r or 0
+            vt.exact = r is not None
+        if t.beyond is not None and t.steps:
+            last, inc = pg(t.steps[-1].up_to_g), pg(t.beyond.increment_g)
+            bp = [to_micro(t.beyond.prices[z]) for z in t.zone_names]
+            if last is None or inc is None or None in bp:
+                vt.exact = False
+            else:
+                vt.last_pg, vt.inc_pg = last, inc
+                vt.beyond = np.array(bp, dtype=np.int64)
+        if vt.max_pg == -2:
+            vt.exact = False
+        return vt
+
+    # -- dimensions
+
+    def dims_effect(self, dims: tuple[Decimal, Decimal, Decimal]) -> DimsEffect:
+        hit = self._dims.get(dims)
+        if hit is None:
+            hit = self._dims[dims] = self._dims_effect(dims)
+        return hit
+
+    def _dims_effect(self, dims: tuple[Decimal, Decimal, Decimal]) -> DimsEffect:
+        t = self.tariff
+        try:
+            check_limits(t, Decimal(0), dims)
+        except NotPriceable:
+            return DimsEffect(True, -1)
+        a, b, c = dims
+        if t.oversize is not None and a + 2 * (b + c) > t.oversize.length_plus_girth_over_mm:
+            return DimsEffect(True, -1)
+        for sc in t.surcharges:
+            value = a if sc.condition == "longest_side_over" else a * b * c
+            if value > sc.threshold:
+                return DimsEffect(True, -1)
+        _r, _c, vol = chargeable_weight(t, Decimal(0), dims)
+        if vol is None:
+            return DimsEffect(False, -1)
+        v = to_pg(vol)
+        return DimsEffect(v is None, -1 if v is None else v)
+
+    # -- prices
+
+    def step_text(self, key: int) -> str:
+        """The step's words, as :attr:`postcheck.tariffs.pricing.Quote.step_text` gives them."""
+        hit = self._texts.get(key)
+        if hit is None:
+            t = self.tariff
+            if key < 0:
+                assert t.formula is not None
+                hit = f"{t.formula.per_piece} per piece + {t.formula.per_unit} per {t.weight_unit}"
+            elif key < len(t.steps):
+                hit = f"up to {_unit_text(t.steps[key].up_to_g, t)}"
+            else:
+                assert t.beyond is not None
+                extra = key - len(t.steps)
+                hit = f"up to {_unit_text(t.steps[-1].up_to_g + extra * t.beyond.increment_g, t)}"
+            self._texts[key] = hit
+        return hit
+
+    def _formula_price(self, chargeable_pg: int) -> int:
+        hit = self._formula.get(chargeable_pg)
+        if hit is None:
+            t = self.tariff
+            assert t.formula is not None
+            grams = Decimal(chargeable_pg) / PG_PER_G
+            hit = int(cents(t.formula.per_piece + t.formula.per_unit * grams / t.unit_g) * MICRO)
+            self._formula[chargeable_pg] = hit
+        return hit
+
+    def price(self, weight: np.ndarray, zone: np.ndarray, vol: np.ndarray) -> Priced:
+        """Price ``weight`` (pg) in ``zone`` (index into ``zone_names``), with the volumetric
+        weight ``vol`` (pg, -1 when none).  Zone and size refusals are the caller's business."""
+        n = len(weight)
+        ok = np.ones(n, dtype=bool)
+        if self.max_pg >= 0:
+            ok &= weight <= self.max_pg
+        if self.rounding_pg:
+            r = self.rounding_pg
+            rounded = -(-np.maximum(weight - _TOL_PG, 0) // r) * r
+        else:
+            rounded = weight.copy()
+        chargeable = np.maximum(rounded, vol)
+        t = self.tariff
+        price = np.zeros(n, dtype=np.int64)
+        if t.formula is not None:
+            key = np.full(n, -1, dtype=np.int64)
+            uniq, inv = np.unique(chargeable, return_inverse=True)
+            table = np.array([self._formula_price(int(c)) for c in uniq.tolist()], dtype=np.int64)
+            price = table[inv.reshape(-1)] if n else price
+        else:
+            key = np.searchsorted(self.bounds, chargeable, side="left").astype(np.int64)
+            inside = key < len(self.bounds)
+            k = np.minimum(key, len(self.bounds) - 1)
+            price = np.where(inside, self.prices[k, zone], 0)
+            past = ~inside
+            if past.any():
+                if self.beyond is None:
+                    ok &= inside
+                else:
+                    over = chargeable - _TOL_PG - self.last_pg
+                    extra = -(-over // self.inc_pg)
+                    last_price = self.prices[len(self.bounds) - 1, zone]
+                    price = np.where(past, last_price + extra * self.beyond[zone], price)
+                    key = np.where(past, len(self.bounds) + extra, key)
+        return Priced(ok, price, chargeable, rounded, vol, key)
