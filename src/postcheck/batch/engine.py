@@ -185,16 +185,20 @@ class Engine:
 
     # ------------------------------------------------------------------ chunk
 
-    def check_table(self, table: pa.Table, *, first_row: int, source: str, unit: str = "row",
-                    items: dict[str, list[dict[str, Any]]] | None = None) -> Results:
-        """Check every row of ``table``; row ``i`` is called ``f"{source} {unit} {first_row + i}"``."""
+    def check_table(self, table: pa.Table, *, rows: Any, source: str, unit: str = "row",
+                    items: dict[str, list[dict[str, Any]]] | None = None,
+                    raw: dict[int, dict[str, Any]] | None = None) -> Results:
+        """Check every row of ``table``; row ``i`` is called ``f"{source} {unit} {rows[i]}"``.
+        ``raw`` holds rows the table cannot show (more cells than the header): they are checked
+        from the given dicts on the per-row path."""
         n = table.num_rows
+        numbers = np.asarray(rows, dtype=np.int64)
         names = [c.strip() for c in table.column_names]
         cols: dict[str, pa.Array] = {}
         for name, col in zip(names, table.columns):
             cols[name] = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
         pid = _parcel_ids(cols.get("parcel_id"), n)
-        res = Results(row=np.arange(first_row, first_row + n, dtype=np.int64), parcel_id=pid,
+        res = Results(row=numbers, parcel_id=pid,
                       status=np.full(n, STATUS_OK, dtype=object), verdict=np.full(n, _OK_VERDICT, dtype=object),
                       required=np.zeros(n, dtype=np.int64), paid=np.zeros(n, dtype=np.int64),
                       shortfall=np.zeros(n, dtype=np.int64), has_required=np.zeros(n, dtype=bool),
@@ -202,15 +206,19 @@ class Engine:
         if n == 0:
             return res
         if self.vector and items is None and len(set(names)) == len(names):
-            slow = self._vector(cols, names, n, res, source, unit, first_row)
+            slow = self._vector(cols, names, n, res, source, unit, numbers)
         else:
             slow = np.ones(n, dtype=bool)
+        if raw:
+            slow[list(raw)] = True
         idx = np.flatnonzero(slow)
         if len(idx):
             sub = table.take(pa.array(idx))
             pids = pid.take(pa.array(idx)).to_pylist()
             for i, row, p in zip(idx.tolist(), sub.to_pylist(), pids):
-                src = f"{source} {unit} {first_row + i}"
+                if raw and i in raw:
+                    row = raw[i]
+                src = f"{source} {unit} {numbers[i]}"
                 its = items.get(p or "", []) if items is not None else None
                 self._store(res, i, *self.check_row(row, src, p, its))
             res.fallback += len(idx)
@@ -242,7 +250,7 @@ class Engine:
     # ------------------------------------------------------------------ vectorised path
 
     def _vector(self, cols: dict[str, pa.Array], names: list[str], n: int, res: Results, source: str,
-                unit: str, first_row: int) -> np.ndarray:
+                unit: str, numbers: np.ndarray) -> np.ndarray:
         plan = ColumnPlan(n)
         memo = self.memo
         groups = item_groups(names)
@@ -308,7 +316,7 @@ class Engine:
         pid = pid_u[svc_c]
         unknown = svc_p & (pid < 0)
         readable = plan.bad_count == 0
-        src = lambda i: f"{source} {unit} {first_row + i}"  # noqa: E731
+        src = lambda i: f"{source} {unit} {numbers[i]}"  # noqa: E731
         for i in np.flatnonzero(plan.bad_count == 1).tolist():
             res.status[i] = STATUS_UNREADABLE
             res.verdict[i] = None

@@ -1,0 +1,92 @@
+"""``postcheck batch``: registered on the command line by :mod:`postcheck.cli`.
+
+This module is imported whenever the command line starts, so it imports nothing heavy (no
+numpy, pyarrow, pandas or Dask) at module level.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Any
+
+import click
+
+__all__ = ["register", "batch"]
+
+
+@click.command("batch")
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output_path", required=True, type=click.Path(dir_okay=False),
+              help="Results: .csv, .jsonl or .parquet (one row per input row).")
+@click.option("--items", "items_path", type=click.Path(dir_okay=False),
+              help="CSV of contents lines keyed by parcel_id (instead of item1_... columns).")
+@click.option("--engine", type=click.Choice(["auto", "python", "vector", "dask"]), default="auto", show_default=True,
+              help="vector: whole columns at once (auto); python: postcheck.check() per row; "
+                   "dask: the vector engine on a Dask cluster (pip install 'postcheck[dask]').")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None,
+              help="Worker processes (or Dask workers for a local cluster); default: up to 2.")
+@click.option("--scheduler", help="Dask scheduler address (with --engine dask); default: a local cluster.")
+@click.option("--chunk-size", type=click.IntRange(100, 10_000_000), default=None,
+              help="Rows per chunk (about); memory stays flat whatever the input size.")
+@click.option("--format", "out_format", type=click.Choice(["csv", "jsonl", "parquet"]), default=None,
+              help="Output format; default: by the output's extension.")
+@click.option("--input-format", "in_format", type=click.Choice(["csv", "jsonl", "parquet"]), default=None,
+              help="Input format; default: by the input's extension.")
+@click.option("--date", "date_text", help="Price every parcel as of this date instead of its ship_date.")
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+@click.option("--resume", is_flag=True, help="Carry on an interrupted run after its last complete chunk.")
+@click.option("--rates", "rates_dirs", multiple=True, type=click.Path(file_okay=False),
+              help="Add a tariff folder (negotiated or newer prices); repeatable.")
+def batch(input_path: str, output_path: str, items_path: str | None, engine: str, jobs: int | None,
+          scheduler: str | None, chunk_size: int | None, out_format: str | None, in_format: str | None,
+          date_text: str | None, force: bool, resume: bool, rates_dirs: tuple[str, ...]) -> None:
+    """Check every parcel in INPUT (CSV, JSON Lines or Parquet) and write one result per row.
+
+    \b
+    CSV rows use the columns of 'postcheck check' (parcel_id, service, origin, destination,
+    ship_date, currency, postage_paid, packaging_weight, gross_weight, ..., and contents in
+    item1_description, item1_net_weight, item1_value ... columns, or in --items FILE keyed by
+    parcel_id).  A row that cannot be read becomes a result with the reason and its row number.
+
+    Exit status 0 when every parcel is OK, 1 when some parcel has an error-level finding, 2 when
+    some rows could not be read (every row is still written).
+    """
+    from postcheck.batch.run import run_batch, stderr_is_terminal
+
+    as_of = None
+    if date_text:
+        try:
+            as_of = dt.date.fromisoformat(date_text.strip())
+        except ValueError:
+            raise click.BadParameter(f"expected a date such as 2022-03-01, got {date_text!r}",
+                                     param_hint="--date") from None
+    if engine != "dask" and scheduler:
+        raise click.BadParameter("only with --engine dask", param_hint="--scheduler")
+    bar: Any = None
+    progress = None
+    if stderr_is_terminal():
+        import os
+
+        size = os.path.getsize(input_path) if os.path.exists(input_path) else 0
+        bar = click.progressbar(length=max(size, 1), label="Checking", file=sys.stderr)
+        bar.__enter__()
+        state = {"done": 0}
+
+        def progress(position: int) -> None:
+            bar.update(max(position - state["done"], 0))
+            state["done"] = position
+    try:
+        summary = run_batch(input_path, output_path, in_format=in_format, out_format=out_format, engine=engine,
+                            jobs=jobs, chunk_size=chunk_size, force=force, resume=resume, rates_dirs=rates_dirs,
+                            as_of=as_of, items_path=items_path, progress=progress, scheduler=scheduler)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    click.echo(summary.text())
+    sys.exit(summary.exit_code)
+
+
+def register(cli: Any) -> None:
+    """Add ``batch`` to the ``postcheck`` command group."""
+    cli.add_command(batch)

@@ -1,0 +1,330 @@
+"""Batch inputs and outputs, a chunk at a time: CSV, JSON Lines and Parquet.
+
+Inputs are cut into chunks that end on a record boundary, so a chunk can be parsed and checked
+on its own (in another process, or on a Dask worker) and a run can resume after the last
+complete chunk.  Rows are numbered the way ``postcheck check`` numbers them: CSV rows as a
+spreadsheet shows them (the header is row 1; a quoted line break or a blank line moves the
+numbers on), JSON Lines by line, Parquet rows from 1.
+
+* **CSV** is cut at line breaks outside quotes.  A chunk with no quoted line break, no blank
+  line and no stray carriage return is parsed by pyarrow; any other chunk (and any chunk
+  pyarrow finds ragged) by Python's :mod:`csv`, exactly as :func:`postcheck.rows.iter_csv`.
+  A file that is not UTF-8 is read as Windows-1252 (or Latin-1), as ``postcheck check`` does.
+* **JSON Lines**: one label per line in the ``check`` model.
+* **Parquet**: the CSV row format's columns, typed or text.
+
+Outputs have one row per input row, in input order: ``row``, ``parcel_id``, ``status`` (ok,
+error, unreadable), ``verdict``, ``required``, ``paid``, ``shortfall``, ``currency``, ``codes``,
+``messages`` and ``error`` (why an unreadable row could not be read).  CSV joins codes with a
+space and messages with `` | `` and neutralises spreadsheet formulas; JSON Lines and Parquet keep
+them as lists.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator
+
+from postcheck.errors import LabelReadError
+
+__all__ = ["Chunk", "csv_header", "csv_chunks", "jsonl_chunks", "parquet_chunks", "parse_csv_chunk",
+           "encode_results", "OUTPUT_FORMATS", "INPUT_FORMATS", "format_of", "NotUtf8"]
+
+INPUT_FORMATS = ("csv", "jsonl", "parquet")
+OUTPUT_FORMATS = ("csv", "jsonl", "parquet")
+_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet",
+           ".pq": "parquet"}
+
+
+def format_of(path: str | Path, given: str | None = None) -> str:
+    """The format named by ``given`` or by the file's extension (CSV when unknown)."""
+    if given:
+        return given
+    return _SUFFIX.get(Path(path).suffix.lower(), "csv")
+
+
+class NotUtf8(Exception):
+    """A CSV chunk is not UTF-8: the whole file is read again as Windows-1252 (internal)."""
+
+
+@dataclass
+class Chunk:
+    """A piece of input that ends on a record boundary.
+
+    ``data`` is raw CSV bytes (``kind`` "csv"), a list of JSON lines ("jsonl") or an Arrow table
+    ("table").  ``first`` is the number of the chunk's first row or line; ``end`` the input
+    position after the chunk (bytes, or rows for Parquet) and ``lines`` the CSV lines so far."""
+
+    kind: str
+    data: Any
+    first: int
+    end: int
+    lines: int = 0
+    numbers: list[int] | None = None  # explicit row numbers (JSON Lines: blank lines skipped)
+    encoding: str = "utf-8"
+    names: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------- CSV
+
+def csv_header(path: str | Path, encoding: str = "utf-8") -> tuple[list[str], int, int]:
+    """``(column names, byte offset of the first record, lines in the header)``."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+        while True:
+            end = _record_end(head)
+            if end is not None:
+                break
+            more = f.read(1 << 20)
+            if not more:
+                end = len(head)
+                break
+            head += more
+    raw = head[:end]
+    bom = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        text = raw[bom:].decode(encoding)
+    except UnicodeDecodeError:
+        raise NotUtf8() from None
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not rows or not any(c.strip() for c in rows[0]) and len(rows[0]) <= 1:
+        raise LabelReadError(str(path), "empty CSV file: expected a header row with column names")
+    names = rows[0]
+    return names, end, _line_count(raw)
+
+
+def _record_end(data: bytes) -> int | None:
+    """Offset just after the first line break outside quotes, or None."""
+    pos = 0
+    quotes = 0
+    while True:
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            return None
+        quotes += data.count(b'"', pos, nl)
+        if quotes % 2 == 0:
+            return nl + 1
+        pos = nl + 1
+
+
+def _line_count(data: bytes) -> int:
+    """Lines as Python's universal newlines count them (\\n, \\r\\n, lone \\r)."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n") + (0 if data.endswith((b"\n", b"\r")) or not data else 1)
+
+
+def _last_record_end(block: bytes) -> tuple[int, bool]:
+    """``(offset after the last line break outside quotes (0 if none), a line break was quoted)``."""
+    if b'"' not in block:
+        return block.rfind(b"\n") + 1, False
+    import numpy as np
+
+    arr = np.frombuffer(block, dtype=np.uint8)
+    q = np.flatnonzero(arr == 34)
+    nl = np.flatnonzero(arr == 10)
+    inside = (np.searchsorted(q, nl) % 2).astype(bool)
+    outside = nl[~inside]
+    return (int(outside[-1]) + 1 if len(outside) else 0), bool(inside.any())
+
+
+def csv_chunks(path: str | Path, *, block_bytes: int = 16 << 20, start: int | None = None, lines: int | None = None,
+               encoding: str = "utf-8", names: list[str] | None = None) -> Iterator[Chunk]:
+    """Raw CSV chunks of about ``block_bytes``, from the first record (or byte ``start`` with
+    ``lines`` lines before it, to resume)."""
+    if names is None or start is None:
+        names, start0, lines0 = csv_header(path, encoding)
+        start = start0 if start is None else start
+        lines = lines0 if lines is None else lines
+    assert lines is not None
+    with open(path, "rb") as f:
+        f.seek(start)
+        pos = start
+        carry = b""
+        while True:
+            block = f.read(block_bytes)
+            data = carry + block
+            if not data:
+                return
+            if block:
+                cut, _ = _last_record_end(data)
+                if cut == 0:  # one record longer than a block
+                    carry = data
+                    continue
+            else:
+                cut = len(data)
+            piece, carry = data[:cut], data[cut:]
+            yield Chunk("csv", piece, lines + 1, pos + cut, lines + _line_count(piece), encoding=encoding,
+                        names=names)
+            lines += _line_count(piece)
+            pos += cut
+            if not block and not carry:
+                return
+
+
+def parse_csv_chunk(chunk: Chunk) -> tuple[Any, list[int], dict[int, dict[str, Any]]]:
+    """``(Arrow table of text columns, row numbers, rows with more cells than the header)``."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    data: bytes = chunk.data
+    names = chunk.names
+    _, quoted_nl = _last_record_end(data)
+    simple = (not quoted_nl and b"\n\n" not in data and b"\n\r\n" not in data and not data.startswith((b"\n", b"\r"))
+              and data.count(b"\r") == data.count(b"\r\n"))
+    if simple:
+        bad: list[Any] = []
+        try:
+            table = pacsv.read_csv(
+                io.BytesIO(data),
+                read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(names))],
+                                               encoding=chunk.encoding, use_threads=True, block_size=8 << 20),
+                parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False,
+                                                 invalid_row_handler=lambda r: bad.append(r) or "skip"),
+                convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(len(names))},
+                                                     strings_can_be_null=False, quoted_strings_can_be_null=False))
+        except pa.ArrowInvalid as e:
+            if "UTF8" in str(e) or "utf8" in str(e).lower():
+                raise NotUtf8() from None
+            bad.append(e)
+        if not bad:
+            n = table.num_rows
+            table = table.rename_columns(names)
+            return table, list(range(chunk.first, chunk.first + n)), {}
+    return _python_csv(chunk)
+
+
+def _python_csv(chunk: Chunk) -> tuple[Any, list[int], dict[int, dict[str, Any]]]:
+    import pyarrow as pa
+
+    from postcheck.rows import _MAX_FIELD
+
+    try:
+        text = chunk.data.decode(chunk.encoding)
+    except UnicodeDecodeError:
+        raise NotUtf8() from None
+    csv.field_size_limit(max(_MAX_FIELD * 10, 131072))
+    reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=chunk.names, restkey=None)
+    records, numbers, ragged = [], [], {}
+    try:
+        for row in reader:
+            if None in row:
+                ragged[len(records)] = row
+            records.append(row)
+            numbers.append(chunk.first - 1 + reader.line_num)
+    except csv.Error as e:
+        raise LabelReadError("CSV", f"line {chunk.first - 1 + reader.line_num}: {e}") from None
+    uniq = list(dict.fromkeys(chunk.names))
+    cols = {c: [r.get(c) for r in records] for c in uniq}
+    table = pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()}) if records else \
+        pa.table({c: pa.array([], pa.string()) for c in uniq})
+    return table, numbers, ragged
+
+
+# ---------------------------------------------------------------------------- JSON Lines, Parquet
+
+def jsonl_chunks(path: str | Path, *, lines_per_chunk: int = 50_000, start: int = 0, lines: int = 0
+                 ) -> Iterator[Chunk]:
+    """Chunks of ``(line number, text)`` pairs; blank lines are skipped but counted."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        pos, n = start, lines
+        batch: list[tuple[int, bytes]] = []
+        for raw in f:
+            n += 1
+            pos += len(raw)
+            if raw.strip():
+                batch.append((n, raw))
+            if len(batch) >= lines_per_chunk:
+                yield Chunk("jsonl", batch, batch[0][0], pos, n)
+                batch = []
+        if batch:
+            yield Chunk("jsonl", batch, batch[0][0], pos, n)
+
+
+def parquet_chunks(path: str | Path, *, rows_per_chunk: int = 200_000, start: int = 0) -> Iterator[Chunk]:
+    """Chunks of a Parquet file as Arrow tables; ``start`` rows are skipped (to resume)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(str(path))
+    except (pa.ArrowInvalid, OSError) as e:
+        raise LabelReadError(str(path), f"not a Parquet file: {e}") from None
+    seen = 0
+    for batch in pf.iter_batches(batch_size=rows_per_chunk):
+        t = pa.Table.from_batches([batch])
+        if seen + t.num_rows <= start:
+            seen += t.num_rows
+            continue
+        if seen < start:
+            t = t.slice(start - seen)
+            seen = start
+        yield Chunk("table", t, seen + 1, seen + t.num_rows)
+        seen += t.num_rows
+
+
+# ---------------------------------------------------------------------------- outputs
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutralised(arr: Any) -> Any:
+    """Text cells a spreadsheet would run as formulas get a leading apostrophe."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from postcheck.report import neutralise_cell
+
+    risky = None
+    for ch in _FORMULA:
+        m = pc.starts_with(arr, ch)
+        risky = m if risky is None else pc.or_(risky, m)
+    if not pc.any(pc.fill_null(risky, False)).as_py():
+        return arr
+    values = arr.to_pylist()
+    flags = pc.fill_null(risky, False).to_pylist()
+    return pa.array([neutralise_cell(v) if f else v for v, f in zip(values, flags)], pa.string())
+
+
+def encode_results(table: Any, fmt: str, *, header: bool) -> bytes:
+    """A chunk of results as bytes of the output format (Parquet: Arrow IPC, written by the
+    parent into one Parquet file)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    if fmt == "csv":
+        cols = {}
+        for name in table.column_names:
+            col = table.column(name).combine_chunks()
+            if name == "codes":
+                col = pc.binary_join(col, " ")
+            elif name == "messages":
+                col = pc.binary_join(col, " | ")
+            if name in ("parcel_id", "verdict", "messages", "error"):
+                col = _neutralised(col)
+            cols[name] = col
+        out = pa.table(cols)
+        buf = io.BytesIO()
+        pacsv.write_csv(out, buf, write_options=pacsv.WriteOptions(include_header=header, quoting_style="needed"))
+        return buf.getvalue()
+    if fmt == "jsonl":
+        lines = [json.dumps(r, ensure_ascii=False) for r in table.to_pylist()]
+        return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def write_parquet_part(writer: Any, data: bytes) -> None:
+    import pyarrow as pa
+
+    writer.write_table(pa.ipc.open_stream(data).read_all())
+
+
+def open_binary(path: Path, mode: str) -> BinaryIO:
+    return open(path, mode)

@@ -1,0 +1,449 @@
+"""Run a batch: read chunks, check them in worker processes (or on Dask), write results in input
+order, one chunk at a time.
+
+The output is written to ``OUTPUT.part`` and renamed into place at the end; beside it,
+``OUTPUT.part.json`` (the journal) records after every complete chunk how far the input was
+read, how many bytes of output are good and the running summary.  A run that is killed leaves a
+consistent prefix, and ``--resume`` truncates the part file to the journal's length and carries
+on after the last complete chunk, so the final output has every input row exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections import deque
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from postcheck.errors import LabelReadError, PostcheckError
+from postcheck.output import OutputError, check_output_path
+
+__all__ = ["BatchOptions", "Summary", "run_batch", "process_chunk", "ENGINES"]
+
+ENGINES = ("auto", "python", "vector", "dask")
+_JOURNAL_VERSION = 1
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """What a run needs to know, in a form that travels to worker processes."""
+
+    source: str  # the input's name in messages ("orders.csv")
+    out_format: str
+    vector: bool = True
+    rates_dirs: tuple[str, ...] = ()
+    as_of: dt.date | None = None
+
+
+@dataclass
+class Summary:
+    """Counts over a whole run (and over one chunk)."""
+
+    read: int = 0
+    ok: int = 0
+    errors: int = 0
+    unreadable: int = 0
+    fallback: int = 0
+    shortfall: dict[str, Decimal] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, other: "Summary") -> None:
+        self.read += other.read
+        self.ok += other.ok
+        self.errors += other.errors
+        self.unreadable += other.unreadable
+        self.fallback += other.fallback
+        for c, v in other.shortfall.items():
+            self.shortfall[c] = self.shortfall.get(c, Decimal(0)) + v
+
+    @property
+    def exit_code(self) -> int:
+        """0 every parcel OK, 1 some parcel has an error-level finding, 2 some rows unreadable."""
+        return 2 if self.unreadable else 1 if self.errors else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"read": self.read, "ok": self.ok, "errors": self.errors, "unreadable": self.unreadable,
+                "fallback": self.fallback, "shortfall": {c: f"{v:.2f}" for c, v in sorted(self.shortfall.items())},
+                "notes": list(self.notes)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Summary":
+        return cls(d["read"], d["ok"], d["errors"], d["unreadable"], d.get("fallback", 0),
+                   {c: Decimal(v) for c, v in d["shortfall"].items()}, list(d.get("notes", [])))
+
+    def text(self) -> str:
+        lines = [f"parcels read: {self.read}", f"OK: {self.ok}", f"with errors: {self.errors}",
+                 f"unreadable: {self.unreadable}"]
+        if self.shortfall:
+            lines.append("total shortfall: " + ", ".join(f"{c} {v:.2f}" for c, v in sorted(self.shortfall.items())))
+        else:
+            lines.append("total shortfall: none")
+        lines.extend(f"note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- in a worker
+
+_ENGINES: dict[tuple, Any] = {}
+
+
+def _engine(opts: BatchOptions) -> Any:
+    from postcheck.batch.engine import Engine
+    from postcheck.tariffs import Rates
+
+    key = (opts.rates_dirs, opts.as_of, opts.vector)
+    eng = _ENGINES.get(key)
+    if eng is None:
+        eng = _ENGINES[key] = Engine(Rates.load(list(opts.rates_dirs)), as_of=opts.as_of, vector=opts.vector)
+    return eng
+
+
+def process_chunk(chunk: Any, opts: BatchOptions, header: bool) -> tuple[bytes, Summary]:
+    """Parse, check and encode one chunk (runs in a worker process or on a Dask worker)."""
+    from postcheck.batch.formats import encode_results, parse_csv_chunk
+
+    eng = _engine(opts)
+    if chunk.kind == "csv":
+        table, numbers, raw = parse_csv_chunk(chunk)
+        res = eng.check_table(table, rows=numbers, source=opts.source, unit="row", raw=raw)
+    elif chunk.kind == "table":
+        t = chunk.data
+        res = eng.check_table(t, rows=range(chunk.first, chunk.first + t.num_rows), source=opts.source, unit="row")
+    else:
+        res = _check_jsonl(eng, chunk.data, opts.source)
+    table = res.table()
+    return encode_results(table, opts.out_format, header=header), _summarise(table, res.fallback)
+
+
+def _check_jsonl(eng: Any, lines: list[tuple[int, bytes]], source: str) -> Any:
+    """JSON Lines, line by line, exactly as ``postcheck check`` reads them."""
+    import numpy as np
+    import pyarrow as pa
+
+    from postcheck.batch.engine import Results, STATUS_OK
+    from postcheck.errors import InvalidLabel
+    from postcheck.label import label_from_json
+
+    labels: list[tuple[int, str]] = []
+    for ln, raw in lines:
+        text = raw.decode("utf-8", errors="replace").lstrip("\ufeff") if ln == 1 else \
+            raw.decode("utf-8", errors="replace")
+        # str.splitlines, as `check` splits the file, may see more than one line here
+        for k, part in enumerate(text.splitlines()):
+            if part.strip():
+                labels.append((ln + k, part))
+    n = len(labels)
+    res = Results(row=np.array([ln for ln, _ in labels], dtype=np.int64), parcel_id=pa.nulls(n, pa.string()),
+                  status=np.full(n, STATUS_OK, dtype=object), verdict=np.full(n, None, dtype=object),
+                  required=np.zeros(n, dtype=np.int64), paid=np.zeros(n, dtype=np.int64),
+                  shortfall=np.zeros(n, dtype=np.int64), has_required=np.zeros(n, dtype=bool),
+                  has_paid=np.zeros(n, dtype=bool), currency=np.full(n, None, dtype=object))
+    for i, (ln, text) in enumerate(labels):
+        src = f"{source} line {ln}"
+        try:
+            lab = label_from_json(text, source=src)
+        except InvalidLabel as e:
+            eng._store(res, i, "unreadable", None, str(e))
+            continue
+        eng._store(res, i, *next(iter(eng.check_labels([lab], [src]))))
+    res.fallback = n
+    return res
+
+
+def _summarise(table: Any, fallback: int) -> Summary:
+    import pyarrow.compute as pc
+
+    status = table.column("status")
+    counts = {d["values"]: d["counts"] for d in pc.value_counts(status).to_pylist()}
+    s = Summary(read=table.num_rows, ok=counts.get("ok", 0), errors=counts.get("error", 0),
+                unreadable=counts.get("unreadable", 0), fallback=fallback)
+    short = table.filter(pc.fill_null(pc.not_equal(table.column("shortfall"), "0.00"), False))
+    if short.num_rows:
+        for cur, amount in zip(short.column("currency").to_pylist(), short.column("shortfall").to_pylist()):
+            s.shortfall[cur] = s.shortfall.get(cur, Decimal(0)) + Decimal(amount)
+    return s
+
+
+# ---------------------------------------------------------------------------- in the parent
+
+class _Pool:
+    """Ordered map over chunks, a bounded number in flight (flat memory)."""
+
+    def __init__(self, jobs: int, dask_client: Any = None) -> None:
+        self.jobs = jobs
+        self.client = dask_client
+        self.executor = None
+        if dask_client is None and jobs > 1:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.executor = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"))
+
+    def map(self, fn: Callable[..., Any], items: Iterator[tuple]) -> Iterator[Any]:
+        if self.client is None and self.executor is None:
+            for args in items:
+                yield fn(*args)
+            return
+        window: deque[Any] = deque()
+        limit = self.jobs + 1
+        for args in items:
+            if self.client is not None:
+                window.append(self.client.submit(fn, *args, pure=False))
+            else:
+                window.append(self.executor.submit(fn, *args))
+            if len(window) >= limit:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(cancel_futures=True)
+
+
+def _journal_path(part: Path) -> Path:
+    return part.with_name(part.name + ".json")
+
+
+def _write_journal(path: Path, state: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(state), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _fingerprint(path: Path) -> dict[str, Any]:
+    st = path.stat()
+    return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str | None = None,
+              out_format: str | None = None, engine: str = "auto", jobs: int | None = None,
+              chunk_size: int | None = None, force: bool = False, resume: bool = False,
+              rates_dirs: tuple[str, ...] = (), as_of: dt.date | None = None, items_path: str | None = None,
+              progress: Callable[[int], None] | None = None, dask_client: Any = None,
+              scheduler: str | None = None) -> Summary:
+    """Check every row of ``input_path`` and write one result per row to ``output_path``.
+
+    ``chunk_size`` is in rows (about; CSV chunks are cut by bytes).  ``progress`` is called with
+    the input bytes (or rows) read so far."""
+    from postcheck.batch.formats import INPUT_FORMATS, OUTPUT_FORMATS, format_of
+
+    inp, out = Path(input_path), Path(output_path)
+    if not inp.exists():
+        raise LabelReadError(str(inp), "no such file")
+    if inp.is_dir():
+        raise LabelReadError(str(inp), "is a folder, not a batch file")
+    fin = format_of(inp, in_format)
+    fout = format_of(out, out_format)
+    if fin not in INPUT_FORMATS:
+        raise LabelReadError(str(inp), f"unknown input format {fin!r}")
+    if fout not in OUTPUT_FORMATS:
+        raise OutputError(str(out), f"unknown output format {fout!r}")
+    part = out.with_name(out.name + ".part")
+    journal = _journal_path(part)
+    state: dict[str, Any] | None = None
+    if resume and journal.exists() and part.exists():
+        state = json.loads(journal.read_text(encoding="utf-8"))
+        if state.get("version") != _JOURNAL_VERSION or state.get("input") != _fingerprint(inp) \
+                or state.get("out_format") != fout:
+            raise OutputError(str(out), "the unfinished run was for another input or format; "
+                                        "start again without --resume")
+    check_output_path(out, inputs=[inp] + ([items_path] if items_path else []), force=force)
+    if resume and fout == "parquet":
+        raise OutputError(str(out), "--resume writes CSV or JSON Lines; a Parquet file is only valid once "
+                                    "complete (write CSV, then convert)")
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    opts = BatchOptions(source=str(inp), out_format=fout, vector=engine != "python", rates_dirs=tuple(rates_dirs),
+                        as_of=as_of)
+    if items_path is not None:
+        return _run_with_items(inp, out, part, fin, fout, opts, items_path, force)
+    if jobs is None:
+        jobs = min(2, os.cpu_count() or 1)
+    rows_hint = chunk_size or 100_000
+    summary = Summary()
+    encoding = "utf-8"
+    start: dict[str, Any] = {}
+    if state is not None:
+        summary = Summary.from_dict(state["summary"])
+        encoding = state["encoding"]
+        start = state["position"]
+    client = dask_client
+    own_cluster = None
+    if engine == "dask" and client is None:
+        client, own_cluster = _dask_client(scheduler, jobs)
+    pool = _Pool(jobs, client)
+    try:
+        while True:
+            try:
+                _stream(inp, part, journal, fin, fout, opts, pool, summary, start, encoding, rows_hint, progress,
+                        resume_bytes=state["output_bytes"] if state else None)
+                break
+            except _Reencode:
+                # not UTF-8: read the whole file again as Windows-1252 (or Latin-1), as `check` does
+                encoding = _legacy_encoding(inp)
+                summary = Summary(notes=[f"{inp} is not UTF-8; read as {'Windows-1252' if encoding == 'cp1252' else 'Latin-1'}"])
+                start, state = {}, None
+    finally:
+        pool.close()
+        if own_cluster is not None:
+            client.close()
+            own_cluster.close()
+    check_output_path(out, inputs=[inp], force=force)
+    os.replace(part, out)
+    try:
+        journal.unlink()
+    except OSError:
+        pass
+    return summary
+
+
+class _Reencode(Exception):
+    pass
+
+
+def _legacy_encoding(path: Path) -> str:
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(16 << 20), b""):
+                block.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def _chunks(inp: Path, fin: str, start: dict[str, Any], encoding: str, rows_hint: int) -> Iterator[Any]:
+    from postcheck.batch.formats import NotUtf8, csv_chunks, csv_header, jsonl_chunks, parquet_chunks
+
+    if fin == "csv":
+        try:
+            names, first, lines = csv_header(inp, encoding)
+        except NotUtf8:
+            raise _Reencode() from None
+        pos = start.get("offset", first)
+        ln = start.get("lines", lines)
+        yield from csv_chunks(inp, block_bytes=max(rows_hint * 200, 1 << 16), start=pos, lines=ln,
+                              encoding=encoding, names=names)
+    elif fin == "jsonl":
+        yield from jsonl_chunks(inp, lines_per_chunk=max(rows_hint // 4, 100), start=start.get("offset", 0),
+                                lines=start.get("lines", 0))
+    else:
+        yield from parquet_chunks(inp, rows_per_chunk=rows_hint, start=start.get("offset", 0))
+
+
+def _stream(inp: Path, part: Path, journal: Path, fin: str, fout: str, opts: BatchOptions, pool: _Pool,
+            summary: Summary, start: dict[str, Any], encoding: str, rows_hint: int,
+            progress: Callable[[int], None] | None, resume_bytes: int | None) -> None:
+    from postcheck.batch.formats import NotUtf8, write_parquet_part
+
+    if resume_bytes is not None:
+        f = open(part, "r+b")
+        f.truncate(resume_bytes)
+        f.seek(resume_bytes)
+        header_done = True
+    else:
+        f = open(part, "wb")
+        header_done = False
+    pq_writer = None
+    try:
+        if fout == "parquet":
+            import pyarrow.parquet as pq
+
+            from postcheck.batch.engine import RESULT_SCHEMA
+
+            pq_writer = pq.ParquetWriter(f, RESULT_SCHEMA)
+        chunks = _chunks(inp, fin, start, encoding, rows_hint)
+        first = [not header_done]
+
+        def args() -> Iterator[tuple]:
+            for c in chunks:
+                yield (c, opts, first[0])
+                first[0] = False
+                positions.append((c.end, c.lines))
+
+        positions: deque[tuple[int, int]] = deque()
+        try:
+            for data, chunk_summary in pool.map(process_chunk, args()):
+                end, lines = positions.popleft()
+                if pq_writer is not None:
+                    write_parquet_part(pq_writer, data)
+                else:
+                    f.write(data)
+                    f.flush()
+                summary.add(chunk_summary)
+                if pq_writer is None:
+                    os.fsync(f.fileno())
+                    _write_journal(journal, {"version": _JOURNAL_VERSION, "input": _fingerprint(inp),
+                                             "out_format": fout, "encoding": encoding,
+                                             "position": {"offset": end, "lines": lines},
+                                             "output_bytes": f.tell(), "summary": summary.to_dict()})
+                if progress is not None:
+                    progress(end)
+        except NotUtf8:
+            raise _Reencode() from None
+        if fout == "csv" and first[0] and resume_bytes is None:
+            f.write(_empty_csv_header())  # no rows at all: still a CSV with its header
+        if pq_writer is not None:
+            pq_writer.close()
+            pq_writer = None
+    finally:
+        if pq_writer is not None:
+            pq_writer.close()
+        f.close()
+
+
+def _empty_csv_header() -> bytes:
+    from postcheck.batch.engine import RESULT_SCHEMA
+
+    return (",".join(f'"{n}"' for n in RESULT_SCHEMA.names) + "\n").encode()
+
+
+def _run_with_items(inp: Path, out: Path, part: Path, fin: str, fout: str, opts: BatchOptions, items_path: str,
+                    force: bool) -> Summary:
+    """CSV with a second file of contents lines keyed by parcel_id: checked row by row (exact)."""
+    import numpy as np
+
+    from postcheck.batch.formats import encode_results, parse_csv_chunk, csv_chunks
+    from postcheck.rows import group_items, read_csv_rows
+
+    if fin != "csv":
+        raise LabelReadError(str(inp), "--items goes with a CSV input")
+    item_rows, _ = read_csv_rows(items_path)
+    items = group_items(item_rows, str(items_path))
+    eng = _engine(opts)
+    summary = Summary()
+    with open(part, "wb") as f:
+        header = True
+        for c in csv_chunks(inp, block_bytes=8 << 20):
+            table, numbers, raw = parse_csv_chunk(c)
+            res = eng.check_table(table, rows=np.asarray(numbers), source=opts.source, items=items, raw=raw)
+            t = res.table()
+            f.write(encode_results(t, fout, header=header))
+            header = False
+            summary.add(_summarise(t, res.fallback))
+    check_output_path(out, inputs=[inp], force=force)
+    os.replace(part, out)
+    return summary
+
+
+def _dask_client(scheduler: str | None, jobs: int) -> tuple[Any, Any]:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise PostcheckError("--engine dask needs Dask: pip install 'postcheck[dask]'") from None
+    if scheduler:
+        return Client(scheduler), None
+    cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
