@@ -81,7 +81,8 @@ def _parse_date(value: str | None, what: str = "--date") -> dt.date | None:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="postcheck")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Check parcel postage and customs labels before drop-off, and explain why a parcel came back.
 
     \b
@@ -90,6 +91,16 @@ def cli() -> None:
     postcheck fix label.json -o corrected.pdf
     postcheck rules | postcheck rule packaging-not-counted
     """
+    if ctx.resilient_parsing:
+        return
+    from postcheck.config import find_settings
+    from postcheck.limits import current, reset
+
+    reset()
+    current()  # environment limits: a bad POSTCHECK_LIMIT_* is an input error, exit 2
+    settings = find_settings()
+    settings.apply_limits()
+    ctx.obj = settings
 
 
 # ---------------------------------------------------------------------------- quote

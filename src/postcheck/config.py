@@ -2,7 +2,8 @@
 
 Looked for in the current folder and its parents (the nearest wins).  Keys: ``select``,
 ``ignore`` (lists of rule codes, prefixes or names), ``tolerance`` (``"10 g"``, ``"2%"``) and
-``rates`` (tariff folders, relative to the settings file).  The command line beats the file: a
+``rates`` (tariff folders, relative to the settings file) and a ``limits`` table
+(see :mod:`postcheck.limits`).  The command line beats the file: a
 ``--select`` given there replaces the file's ``select``, and so on.
 
 ```toml
@@ -22,7 +23,7 @@ from postcheck.errors import TariffFileError
 
 __all__ = ["Settings", "find_settings"]
 
-_KEYS = {"select", "ignore", "tolerance", "rates"}
+_KEYS = {"select", "ignore", "tolerance", "rates", "limits"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,18 @@ class Settings:
     ignore: tuple[str, ...] = ()
     tolerance: str | None = None
     rates: tuple[str, ...] = field(default=())
+    limits: dict[str, int] = field(default_factory=dict)
+
+    def apply_limits(self) -> None:
+        """Put the file's ``limits`` in force for this process."""
+        if self.limits:
+            from postcheck.errors import InvalidInput
+            from postcheck.limits import configure
+
+            try:
+                configure(**self.limits)
+            except InvalidInput as e:
+                raise TariffFileError(str(self.path), e.field, f"{e.expected}, got {e.value!r}") from None
 
 
 def _read(path: Path, table: dict, prefix: str) -> Settings:
@@ -54,7 +67,10 @@ def _read(path: Path, table: dict, prefix: str) -> Settings:
     if tol is not None and not isinstance(tol, str):
         raise fail("tolerance", 'expected a string such as "10 g" or "2%"')
     rates = tuple(str((path.parent / r).resolve()) for r in strings("rates"))
-    return Settings(str(path), strings("select"), strings("ignore"), tol, rates)
+    limits = table.get("limits", {})
+    if not isinstance(limits, dict):
+        raise fail("limits", "expected a table of limit = whole number")
+    return Settings(str(path), strings("select"), strings("ignore"), tol, rates, dict(limits))
 
 
 def find_settings(start: Path | None = None) -> Settings:

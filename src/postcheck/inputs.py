@@ -15,10 +15,14 @@ from typing import Iterator
 from postcheck.errors import InvalidLabel, LabelReadError, PostcheckError
 from postcheck.label import Label, label_from_dict, label_from_json
 
-__all__ = ["LabelInput", "read_labels", "MAX_LABEL_FILE_BYTES", "detect_format"]
+__all__ = ["LabelInput", "read_labels", "max_label_file_bytes", "detect_format"]
 
-#: Largest label file ``check`` reads (batches stream and have no such limit).
-MAX_LABEL_FILE_BYTES = 50_000_000
+
+def max_label_file_bytes() -> int:
+    """Largest label file ``check`` reads (limit label_file_mb; batches stream instead)."""
+    from postcheck.limits import current
+
+    return current().label_file_mb * 1_000_000
 
 
 @dataclass
@@ -49,9 +53,10 @@ def detect_format(path: Path) -> str:
 def _read_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size
-        if size > MAX_LABEL_FILE_BYTES:
-            raise LabelReadError(str(path), f"{size} bytes is over the {MAX_LABEL_FILE_BYTES // 1_000_000} MB "
-                                            "limit for a label file; use 'postcheck batch' for large files")
+        limit = max_label_file_bytes()
+        if size > limit:
+            raise LabelReadError(str(path), f"{size} bytes is over the {limit // 1_000_000} MB limit for a label "
+                                            "file (limit label_file_mb); use 'postcheck batch' for large files")
         return path.read_bytes()
     except OSError as e:
         raise LabelReadError(str(path), f"cannot read: {e.strerror or e}") from None
@@ -116,7 +121,7 @@ def _csv_labels(p: Path, data: bytes, items_path: str | Path | None) -> Iterator
     text, note = decode_text(data, str(p))
     items = None
     if items_path is not None:
-        item_rows, _ = read_csv_rows(items_path, max_bytes=MAX_LABEL_FILE_BYTES)
+        item_rows, _ = read_csv_rows(items_path, max_bytes=max_label_file_bytes())
         items = group_items(item_rows, str(items_path))
     for n, row in iter_csv(text, str(p)):
         src = f"{p} row {n}"

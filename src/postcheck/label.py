@@ -34,9 +34,10 @@ from postcheck.units import parse_dimensions, parse_weight
 __all__ = ["Label", "Item", "Address", "Category", "label_from_dict", "label_from_json", "label_schema",
            "is_country", "MAX_ITEMS", "MAX_TEXT"]
 
-#: Limits on a single label (documented in the README; hostile input stays bounded).
-MAX_ITEMS = 1000
-MAX_TEXT = 500
+#: Hard ceilings on a single label; the limits in force (postcheck.limits, default 1,000 lines
+#: and 500 characters) are checked below them and can be lowered or raised up to these.
+MAX_ITEMS = 100_000
+MAX_TEXT = 100_000
 
 Category = Literal["gift", "documents", "commercial_sample", "returned_goods", "sale_of_goods", "other"]
 CATEGORIES: tuple[str, ...] = ("gift", "documents", "commercial_sample", "returned_goods", "sale_of_goods",
@@ -81,7 +82,17 @@ Weight = Annotated[Decimal, BeforeValidator(_weight_in),
 Amount = Annotated[Decimal, BeforeValidator(_amount_in),
                    PlainSerializer(lambda a: f"{a:f}", return_type=str),
                    Field(json_schema_extra={"type": "string", "examples": ["12.83"]})]
-Text = Annotated[str, Field(max_length=MAX_TEXT)]
+def _text_in(value: Any) -> Any:
+    if isinstance(value, str):
+        from postcheck.limits import current
+
+        limit = current().text_chars
+        if len(value) > limit:
+            raise ValueError(f"a text of at most {limit} characters (limit text_chars), not {len(value)}")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_text_in), Field(max_length=MAX_TEXT)]
 
 
 def _dims_in(value: Any) -> Any:
@@ -223,6 +234,16 @@ class Label(_Model):
     @classmethod
     def _countries(cls, v: Any) -> Any:
         return _country(v)
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _items_limit(cls, v: Any) -> Any:
+        from postcheck.limits import current
+
+        limit = current().items
+        if isinstance(v, list) and len(v) > limit:
+            raise ValueError(f"at most {limit} contents lines (limit items), not {len(v)}")
+        return v
 
     @field_validator("currency", mode="before")
     @classmethod

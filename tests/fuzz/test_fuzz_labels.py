@@ -146,3 +146,21 @@ def test_csv_bytes_never_crash(tmp_path_factory, data):
     r = CliRunner().invoke(cli, ["check", str(p), "--format", "jsonl"])
     assert r.exit_code in (0, 1, 2)
     assert "Traceback" not in r.output and "internal error" not in r.output
+
+
+def test_limits_are_configurable_by_environment_and_settings(tmp_path, monkeypatch):
+    from postcheck.limits import reset
+
+    story = Path(__file__).resolve().parents[2] / "examples" / "returned-parcel.json"
+    monkeypatch.setenv("POSTCHECK_LIMIT_ITEMS", "1")
+    r = CliRunner().invoke(cli, ["check", str(story)])
+    assert r.exit_code == 2 and "limit items" in r.output
+    monkeypatch.delenv("POSTCHECK_LIMIT_ITEMS")
+    (tmp_path / "postcheck.toml").write_text("[limits]\ntext_chars = 10\n")
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(cli, ["check", str(story)])
+    assert r.exit_code == 2 and "limit text_chars" in r.output and "items[0].description" in r.output
+    (tmp_path / "postcheck.toml").write_text("[limits]\npages = 10\n")
+    r = CliRunner().invoke(cli, ["check", str(story)])
+    assert r.exit_code == 2 and "limits.pages" in r.output
+    reset()

@@ -23,13 +23,10 @@ from typing import Any, Iterable
 from postcheck.errors import MISSING, InvalidLabel, LabelReadError, PostcheckError
 from postcheck.label import Label, label_from_dict, label_from_json
 
-__all__ = ["read_label_pdf", "read_pdf", "PdfLabel", "MAX_PDF_BYTES", "MAX_TEXT_PAGES", "MAX_PAGES",
-           "open_pdf", "form_values"]
+__all__ = ["read_label_pdf", "read_pdf", "PdfLabel", "open_pdf", "form_values"]
 
-#: Limits: a label PDF is small; these keep hostile files bounded in time and memory.
-MAX_PDF_BYTES = 20_000_000
-MAX_PAGES = 2_000  # page tree entries
-MAX_TEXT_PAGES = 10  # pages whose text is read
+#: Limits: a label PDF is small; these keep hostile files bounded in time and memory.  File size,
+#: pages and text pages are configurable (postcheck.limits: pdf_file_mb, pdf_pages, pdf_text_pages).
 MAX_EMBEDDED_BYTES = 2_000_000
 MAX_STREAM_BYTES = 8_000_000  # decompressed size of any one stream
 MAX_FIELDS = 5_000
@@ -51,17 +48,34 @@ class PdfLabel:
     notes: list[str] = field(default_factory=list)
 
 
+def _max_bytes() -> int:
+    from postcheck.limits import current
+
+    return current().pdf_file_mb * 1_000_000
+
+
+def _too_big(size: int, source: str) -> LabelReadError:
+    return LabelReadError(source, f"{size} bytes is over the {_max_bytes() // 1_000_000} MB limit for a label PDF "
+                                  "(limit pdf_file_mb)")
+
+
 @dataclass
 class _Limits:
     config: Any = None
+    pages: int = 0
 
 
 _LIMITS = _Limits()
 
 
 def _config() -> Any:
-    if _LIMITS.config is None:
+    from postcheck.limits import current
+
+    MAX_PAGES = current().pdf_pages  # noqa: N806
+    if _LIMITS.config is None or _LIMITS.pages != MAX_PAGES:
         import pypdf
+
+        _LIMITS.pages = MAX_PAGES
 
         base = pypdf.get_configuration()
         _LIMITS.config = base.with_overwrites(
@@ -81,9 +95,8 @@ def open_pdf(data: bytes, source: str) -> Any:
     import pypdf
     from pypdf.errors import PyPdfError
 
-    if len(data) > MAX_PDF_BYTES:
-        raise LabelReadError(source, f"{len(data)} bytes is over the {MAX_PDF_BYTES // 1_000_000} MB limit for a "
-                                     "label PDF")
+    if len(data) > _max_bytes():
+        raise _too_big(len(data), source)
     if b"%PDF-" not in data[:1024]:
         raise LabelReadError(source, "is not a PDF (no %PDF- header)")
     if b"%%EOF" not in data[-4096:]:
@@ -202,9 +215,8 @@ def read_pdf(path: str | os.PathLike[str] | None = None, *, data: bytes | None =
             size = p.stat().st_size
         except OSError as e:
             raise LabelReadError(source, f"cannot read: {e.strerror or e}") from None
-        if size > MAX_PDF_BYTES:
-            raise LabelReadError(source, f"{size} bytes is over the {MAX_PDF_BYTES // 1_000_000} MB limit for a "
-                                         "label PDF")
+        if size > _max_bytes():
+            raise _too_big(size, source)
         try:
             data = p.read_bytes()
         except OSError as e:
@@ -247,7 +259,9 @@ def _read(data: bytes, source: str, extra_profiles: list[Any], use_embedded: boo
         notes.append(f"the form's fields ({', '.join(sorted(form)[:5])}{', ...' if len(form) > 5 else ''}) match "
                      "no mapping profile; read its text instead (docs/pdf-profiles.md explains how to write one)")
     pieces: list[Any] = []
-    read = min(pages, MAX_TEXT_PAGES)
+    from postcheck.limits import current
+
+    read = min(pages, current().pdf_text_pages)
     try:
         for i in range(read):
             pieces_from_page(reader.pages[i], i + 1, pieces)
