@@ -63,6 +63,8 @@ def check_frame(frame: "pd.DataFrame", *, rates: "Rates | None" = None, as_of: d
     eng = _engine_for(rates or default_rates(), as_of, engine != "python")
     res = eng.check_table(table, rows=range(first_row, first_row + table.num_rows), source=source)
     out = res.table().to_pandas()
+    for c in ("codes", "messages"):  # plain lists, not numpy arrays
+        out[c] = out[c].map(list)
     out.index = frame.index
     return out
 

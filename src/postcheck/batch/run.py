@@ -362,9 +362,10 @@ def _stream(inp: Path, part: Path, journal: Path, fin: str, fout: str, opts: Bat
 
         def args() -> Iterator[tuple]:
             for c in chunks:
-                yield (c, opts, first[0])
-                first[0] = False
                 positions.append((c.end, c.lines))
+                header = first[0]
+                first[0] = False
+                yield (c, opts, header)
 
         positions: deque[tuple[int, int]] = deque()
         try:

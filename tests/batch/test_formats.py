@@ -1,0 +1,108 @@
+"""Inputs and outputs: CSV chunking and row numbers as ``postcheck check`` gives them, odd CSV
+(quoted line breaks, blank lines, ragged rows, BOM, Windows-1252), JSON Lines, Parquet."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from postcheck.batch.run import run_batch
+from postcheck.inputs import read_labels
+
+HEADER = ("parcel_id,service,origin,destination,ship_date,currency,form,category,postage_paid,gross_weight,"
+          "item1_description,item1_net_weight,item1_value\n")
+GOOD = "P{n},small_packet_usa_air,CA,US,2022-03-01,CAD,CN22,gift,12.83,340 g,Wool scarf,300 g,40.00\n"
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _expected_sources(path: Path) -> list[str]:
+    return [li.source for li in read_labels(path)]
+
+
+def test_row_numbers_match_check_on_odd_csv(tmp_path):
+    text = (HEADER + GOOD.format(n=1)
+            + 'P2,small_packet_usa_air,CA,US,2022-03-01,CAD,CN22,gift,12.83,340 g,"Wool\nscarf, grey",300 g,40.00\n'
+            + "\n"  # a blank line still counts
+            + GOOD.format(n=3)
+            + "P4,small_packet_usa_air,CA,US,2022-03-01,CAD,CN22,gift,12.83,340 g,Mug,300 g,40.00,EXTRA\n"
+            + "P5,small_packet_usa_air\n")  # short row: the other cells are blank
+    p = tmp_path / "odd.csv"
+    p.write_text(text, encoding="utf-8")
+    out = tmp_path / "out.csv"
+    summary = run_batch(p, out, chunk_size=100, jobs=1)
+    got = _read_csv(out)
+    assert [f"{p} row {r['row']}" for r in got] == _expected_sources(p)
+    assert summary.read == 5 and summary.unreadable == 2
+    assert "no more cells than the header has columns" in got[3]["error"]
+
+
+@pytest.mark.parametrize("chunk", [100, 1000])
+def test_chunks_cut_on_records_only(tmp_path, chunk):
+    lines = [HEADER]
+    for n in range(1, 400):
+        desc = f'"Mug, {n}\nline two"' if n % 7 == 0 else "Mug"
+        lines.append(f"P{n},small_packet_usa_air,CA,US,2022-03-01,CAD,CN22,gift,12.83,340 g,{desc},300 g,40.00\n")
+    p = tmp_path / "q.csv"
+    p.write_text("".join(lines), encoding="utf-8")
+    out = tmp_path / "q_out.csv"
+    run_batch(p, out, chunk_size=chunk, jobs=1)
+    got = _read_csv(out)
+    assert [r["parcel_id"] for r in got] == [f"P{n}" for n in range(1, 400)]
+    assert [f"{p} row {r['row']}" for r in got] == _expected_sources(p)
+
+
+def test_bom_and_windows_1252(tmp_path):
+    p = tmp_path / "bom.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + (HEADER + GOOD.format(n=1)).encode())
+    run_batch(p, tmp_path / "bom_out.csv", jobs=1)
+    assert _read_csv(tmp_path / "bom_out.csv")[0]["status"] == "ok"
+    q = tmp_path / "latin.csv"
+    q.write_bytes((HEADER + GOOD.format(n=1).replace("Wool scarf", "Caf\xe9 mug")).encode("cp1252"))
+    s = run_batch(q, tmp_path / "latin_out.csv", jobs=1)
+    assert s.read == 1 and "not UTF-8" in s.notes[0]
+
+
+def test_jsonl_and_parquet_in_and_out(tmp_path):
+    label = {"service": "small_packet_usa_air", "origin": "CA", "destination": "US", "ship_date": "2022-03-01",
+             "currency": "CAD", "form": "CN22", "category": "gift", "postage_paid": "12.83",
+             "packaging_weight": "40 g", "items": [{"description": "Wool scarf", "net_weight": "480 g", "value": "40"}]}
+    p = tmp_path / "in.jsonl"
+    p.write_text(json.dumps(label) + "\n\n" + "{not json\n" + json.dumps(label) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    s = run_batch(p, out, jobs=1)
+    got = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [g["row"] for g in got] == [1, 3, 4]
+    assert got[0]["verdict"] == "Will be returned: short CAD 5.99" and got[0]["codes"][-1] == "P201"
+    assert got[1]["status"] == "unreadable" and s.unreadable == 1
+
+    csv_in = tmp_path / "in.csv"
+    csv_in.write_text(HEADER + GOOD.format(n=1) + GOOD.format(n=2), encoding="utf-8")
+    table = pacsv.read_csv(csv_in, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+    pq.write_table(table, tmp_path / "in.parquet")  # typed columns: postage_paid as a float
+    run_batch(tmp_path / "in.parquet", tmp_path / "out.parquet", jobs=1)
+    res = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    assert [r["row"] for r in res] == [1, 2] and res[0]["paid"] == "12.83" and res[0]["codes"] == []
+
+
+def test_formula_cells_are_neutralised(tmp_path):
+    p = tmp_path / "f.csv"
+    p.write_text(HEADER + GOOD.format(n=1).replace("P1,", "=HYPERLINK(1),", 1), encoding="utf-8")
+    run_batch(p, tmp_path / "f_out.csv", jobs=1)
+    assert _read_csv(tmp_path / "f_out.csv")[0]["parcel_id"] == "'=HYPERLINK(1)"
+
+
+def test_empty_input_gives_header_only(tmp_path):
+    p = tmp_path / "e.csv"
+    p.write_text(HEADER, encoding="utf-8")
+    s = run_batch(p, tmp_path / "e_out.csv", jobs=1)
+    assert s.read == 0 and (tmp_path / "e_out.csv").read_text().startswith('"row"')
