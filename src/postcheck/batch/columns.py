@@ -129,9 +129,23 @@ class CellMemo:
         return Cell(True, getattr(lab, field, None))
 
 
+_BLANKS: dict[int, tuple[pa.Array, np.ndarray]] = {}
+
+
 def blank_mask(arr: pa.Array) -> np.ndarray:
     """True where a cell is blank the way :func:`postcheck.rows.row_to_dict` sees it (None, or
-    text that is only white space)."""
+    text that is only white space).  The last few columns' masks are kept (a chunk asks twice)."""
+    hit = _BLANKS.get(id(arr))
+    if hit is not None and hit[0] is arr:
+        return hit[1].copy()
+    out = _blank_mask(arr)
+    if len(_BLANKS) > 64:
+        _BLANKS.clear()
+    _BLANKS[id(arr)] = (arr, out)
+    return out.copy()
+
+
+def _blank_mask(arr: pa.Array) -> np.ndarray:
     if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
         trimmed = pc.utf8_trim(arr, _ASCII_SPACE)
         blank = pc.fill_null(pc.equal(pc.utf8_length(trimmed), 0), True)

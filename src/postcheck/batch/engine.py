@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable
@@ -39,7 +40,7 @@ from postcheck.identifiers import normalise_s10, s10_problems
 from postcheck.label import is_country
 from postcheck.report import SEVERITY_ORDER, Finding, Postage, Report
 from postcheck.rows import LABEL_COLUMNS, label_from_row
-from postcheck.rules import _FAMILY_ORDER, rules
+from postcheck.rules import _FAMILY_ORDER, DEFAULT_TOLERANCE, rules
 from postcheck.rules.customs import CN22_LIMIT_SDR
 from postcheck.tariffs.catalog import Rates, Selected
 from postcheck.tariffs.pricing import zone_for
@@ -160,7 +161,6 @@ class Engine:
         self._sdr: dict[tuple[str, dt.date], int | None] = {}
         self._vague: dict[tuple[str, bool], str | None] = {}
         self._hs: dict[str, bool] = {}
-        self._si: dict[str, bool] = {}
 
     # ------------------------------------------------------------------ per-row path
 
@@ -335,7 +335,7 @@ class Engine:
         today = dt.date.today()
         dates = [self.as_of or d for d in date_u] + [self.as_of or today]
         date_c = np.where(date_c < 0, len(date_u), date_c)
-        t_idx = _per_pair(pid, date_c, fast, lambda a, b: self._select(self._pids[a], dates[b]))
+        t_idx = _per_pair(pid, date_c, fast, lambda a, b: self._selected(self._pids[a], dates[b]))
         slow |= fast & (t_idx < 0)
         fast &= t_idx >= 0
         ti_safe = np.maximum(t_idx, 0)
@@ -493,47 +493,57 @@ class Engine:
         rows_f = np.flatnonzero(any_f)
         if not len(rows_f):
             return slow
-        tn_l = tn.take(pa.array(rows_f)).to_pylist()
-        descs = [it["description"][1].take(pa.array(rows_f)).to_pylist() for it in items]
+        take = pa.array(rows_f)
+        tn_l = tn.take(take).to_pylist()
+        descs = [it["description"][1].take(take).to_pylist() for it in items]
+        cols_f = {name: arr[rows_f].tolist() for name, arr in {
+            "t": t_idx, "net": net, "pack": pack, "pack_p": pack_p, "exp": expected, "exp_p": exp_p, "w101": w101,
+            "meas": meas, "meas_p": meas_p, "form": form, "w103a": w103a, "w103b": w103b, "gross": gross,
+            "paid": paid, "net_key": net_key, "req_key": req_key, "kind": kind, "basis": basis, "req": req,
+            "w104": w104, "p201": p201, "p202": p202, "p209": p209, "has_items": has_items, "net_ok": net_ok,
+            "net_price": net_price, "vol": vol, "rounded": rounded, "charge": charge, "req_ok": req_ok,
+            "item_f": item_f, "docs": docs, "c309": c309, "c310": c310, "c312": c312, "i401": i401}.items()}
+        item_f_cols = [{k: it[k][rows_f].tolist() for k in ("here", "pos", "vague", "no_hs", "no_origin")
+                        if k in it} for it in items]
+        F = cols_f
         for j, i in enumerate(rows_f.tolist()):
-            ti = int(t_idx[i])
+            ti = F["t"][j]
             t = self._tariffs[ti]
             vt = self._vt[ti]
             cur = t.currency
             found: list[tuple[str, str]] = []
-            net_i = int(net[i])
-            story = (f"net {kg(net_i)} + packaging {kg(int(pack[i]))} = {kg(int(expected[i]))}"
-                     if exp_p[i] else f"net {kg(net_i)}")
-            if w101[i]:
+            net_i = F["net"][j]
+            story = (f"net {kg(net_i)} + packaging {kg(F['pack'][j])} = {kg(F['exp'][j])}" if F["exp_p"][j]
+                     else f"net {kg(net_i)}")
+            if F["w101"][j]:
                 ev = ""
-                if meas_p[i]:
-                    ev = f" The parcel weighed {kg(int(meas[i]))} on the scale"
-                    if exp_p[i]:
+                if F["meas_p"][j]:
+                    ev = f" The parcel weighed {kg(F['meas'][j])} on the scale"
+                    if F["exp_p"][j]:
                         ev += f" ({story})"
                     ev += "."
-                elif exp_p[i]:
-                    ev = f" With the packaging the parcel weighs {kg(int(expected[i]))} ({story})."
-                f = "CN22" if form[i] == 1 else "CN23"
+                elif F["exp_p"][j]:
+                    ev = f" With the packaging the parcel weighs {kg(F['exp'][j])} ({story})."
+                f = "CN22" if F["form"][j] == 1 else "CN23"
                 found.append(("W101", f"The {f[:2]} {f[2:]} gives no total gross weight; only the goods' net "
                                       f"weights ({kg(net_i)}) are declared, so the packaging is not counted.{ev}"))
-            if w103a[i]:
-                extra = (f"; with the {kg(int(pack[i]))} packaging it is {kg(int(expected[i]))}"
-                         if pack_p[i] and pack[i] else "")
-                found.append(("W103", f"The declared gross weight {kg(int(gross[i]))} is exactly the goods' net "
+            if F["w103a"][j]:
+                extra = (f"; with the {kg(F['pack'][j])} packaging it is {kg(F['exp'][j])}" if F["pack_p"][j] and F["pack"][j]
+                         else "")
+                found.append(("W103", f"The declared gross weight {kg(F['gross'][j])} is exactly the goods' net "
                                       f"weight: the packaging is not counted{extra}."))
-            elif w103b[i]:
-                found.append(("W103", f"The postage paid, {cur} {cents_text(int(paid[i]))}, is the price of the "
-                                      f"goods' net weight {kg(net_i)} ({vt.step_text(int(net_key[i]))}); the parcel as "
-                                      f"{'weighed' if kind[i] == 1 else 'packed'} is {kg(int(basis[i]))} "
-                                      f"({vt.step_text(int(req_key[i]))}, {cur} {cents_text(int(req[i]))})."))
-            if w104[i]:
-                diff = int(meas[i] - gross[i])
-                found.append(("W104", f"The parcel weighs {kg(int(meas[i]))} on the scale, {grams_text(abs(diff))} "
+            elif F["w103b"][j]:
+                found.append(("W103", f"The postage paid, {cur} {cents_text(F['paid'][j])}, is the price of the "
+                                      f"goods' net weight {kg(net_i)} ({vt.step_text(F['net_key'][j])}); the parcel as "
+                                      f"{'weighed' if F['kind'][j] == 1 else 'packed'} is {kg(F['basis'][j])} "
+                                      f"({vt.step_text(F['req_key'][j])}, {cur} {cents_text(F['req'][j])})."))
+            if F["w104"][j]:
+                diff = F["meas"][j] - F["gross"][j]
+                found.append(("W104", f"The parcel weighs {kg(F['meas'][j])} on the scale, {grams_text(abs(diff))} "
                                       f"{'more' if diff > 0 else 'less'} than the declared gross weight "
-                                      f"{kg(int(gross[i]))} (tolerance 10 g)."))
-            if p201[i]:
-                b = int(basis[i])
-                k = kind[i]
+                                      f"{kg(F['gross'][j])} (tolerance {DEFAULT_TOLERANCE})."))
+            if F["p201"][j]:
+                b, k = F["basis"][j], F["kind"][j]
                 if k == 1:
                     ev = f"the parcel weighed {kg(b)} on the scale"
                 elif k == 4:
@@ -541,54 +551,54 @@ class Engine:
                 else:
                     ev = f"the parcel weighs {kg(b)} ({story})"
                 paid_step = ""
-                if has_items[i] and net_ok[i] and paid[i] == net_price[i] and b > net_i:
+                if F["has_items"][j] and F["net_ok"][j] and F["paid"][j] == F["net_price"][j] and b > net_i:
                     paid_step = f" (the price of the net weight {kg(net_i)} alone)"
                 note = ""
-                if vol[i] >= 0 and vol[i] > rounded[i]:
-                    note = f" The volumetric weight {kg(int(vol[i]))} is charged, being above the actual weight."
-                found.append(("P201", f"Postage is short by {cur} {cents_text(int(req[i] - paid[i]))}: {ev}, which is "
-                                      f"priced at {cur} {cents_text(int(req[i]))} ({t.name}, "
-                                      f"{vt.step_text(int(req_key[i]))}); {cur} {cents_text(int(paid[i]))} was paid"
+                if F["vol"][j] >= 0 and F["vol"][j] > F["rounded"][j]:
+                    note = f" The volumetric weight {kg(F['vol'][j])} is charged, being above the actual weight."
+                found.append(("P201", f"Postage is short by {cur} {cents_text(F['req'][j] - F['paid'][j])}: {ev}, which is "
+                                      f"priced at {cur} {cents_text(F['req'][j])} ({t.name}, "
+                                      f"{vt.step_text(F['req_key'][j])}); {cur} {cents_text(F['paid'][j])} was paid"
                                       f"{paid_step}.{note}"))
-            if p202[i]:
-                found.append(("P202", f"{cur} {cents_text(int(paid[i]))} was paid; {cur} {cents_text(int(req[i]))} is "
-                                      f"the price for {kg(int(charge[i]))} ({t.name}, {vt.step_text(int(req_key[i]))}). "
-                                      f"{cur} {cents_text(int(paid[i] - req[i]))} could be reclaimed."))
-            if p209[i]:
+            if F["p202"][j]:
+                found.append(("P202", f"{cur} {cents_text(F['paid'][j])} was paid; {cur} {cents_text(F['req'][j])} is "
+                                      f"the price for {kg(F['charge'][j])} ({t.name}, {vt.step_text(F['req_key'][j])}). "
+                                      f"{cur} {cents_text(F['paid'][j] - F['req'][j])} could be reclaimed."))
+            if F["p209"][j]:
                 found.append(("P209", "The label does not state the postage paid"
-                              + (f"; {cur} {cents_text(int(req[i]))} is due for {kg(int(charge[i]))}."
-                                 if req_ok[i] else ".")))
-            if item_f[i]:
-                lines = [(int(it["pos"][i]), it, d[j]) for it, d in zip(items, descs) if it["here"][i]]
-                for line, it, d in lines:
-                    if it["vague"][i]:
-                        why = self._vague_reason(d, bool(docs[i]))
+                              + (f"; {cur} {cents_text(F['req'][j])} is due for {kg(F['charge'][j])}." if F["req_ok"][j]
+                                 else ".")))
+            if F["item_f"][j]:
+                lines = [(ic["pos"][j], ic, d[j]) for ic, d in zip(item_f_cols, descs) if ic["here"][j]]
+                for line, ic, d in lines:
+                    if ic.get("vague", [False] * (j + 1))[j]:
+                        why = self._vague_reason(d, F["docs"][j])
                         found.append(("C305", f"Line {line + 1}: {why}; customs need what the goods are, e.g. "
                                               f"\"men's cotton shirts\"."))
-                for line, it, d in lines:
-                    if it["no_hs"][i]:
+                for line, ic, d in lines:
+                    if "no_hs" in ic and ic["no_hs"][j]:
                         found.append(("C307", f"Line {line + 1} ({d}) has no HS tariff number; commercial items "
                                               f"need one."))
-                for line, it, d in lines:
-                    if it["no_origin"][i]:
+                for line, ic, d in lines:
+                    if "no_origin" in ic and ic["no_origin"][j]:
                         found.append(("C308", f"Line {line + 1} ({d}) has no country of origin; commercial items "
                                               f"need one."))
-            if c309[i]:
+            if F["c309"][j]:
                 found.append(("C309", "No category of item is ticked on the customs declaration."))
-            if c310[i]:
+            if F["c310"][j]:
                 found.append(("C310", "Category \"other\" is ticked but no explanation is given."))
-            if c312[i]:
+            if F["c312"][j]:
                 found.append(("C312", "The customs declaration has no contents lines."))
-            if i401[i]:
+            if F["i401"][j]:
                 found.append(("I401", f"Tracking number {normalise_s10(tn_l[j])}: "
                               + "; ".join(s10_problems(tn_l[j])) + "."))
-            found.sort(key=lambda cm: (_SEV[RULES[cm[0]][1]], _FAM[cm[0][0]], cm[0]))
+            found.sort(key=_finding_order)
             res.codes[i] = [c for c, _ in found]
             res.messages[i] = [m for _, m in found]
             errors = tuple(c for c, _ in found if RULES[c][1] == "error")
             if errors:
                 res.status[i] = STATUS_ERROR
-                res.verdict[i] = self._verdict(errors, cur, int(req[i] - paid[i]) if p201[i] else 0)
+                res.verdict[i] = self._verdict(errors, cur, F["req"][j] - F["paid"][j] if F["p201"][j] else 0)
         return slow
 
     # ------------------------------------------------------------------ ids
@@ -643,6 +653,10 @@ class Engine:
             self._resolve[service] = hit
         return hit
 
+    def _selected(self, pid: str, date: dt.date) -> int:
+        hit = self._sel.get((pid, date))
+        return self._select(pid, date) if hit is None else hit
+
     def _select(self, pid: str, date: dt.date) -> int:
         try:
             sel = self.rates.select(pid, date)
@@ -695,30 +709,47 @@ class Engine:
         fmt = pc.fill_null(pc.match_substring_regex(norm, _S10), False).to_numpy(zero_copy_only=False) & ascii_
         ok = fmt.copy()
         if fmt.any():
-            digits = [pc.cast(pc.utf8_slice_codeunits(norm, k, k + 1), pa.int64(), safe=False) for k in range(2, 11)]
-            d = np.stack([pc.fill_null(x, 0).to_numpy(zero_copy_only=False) for x in digits])
+            good = np.flatnonzero(fmt)
+            well = norm.take(pa.array(good))
+            d = np.stack([pc.cast(pc.utf8_slice_codeunits(well, k, k + 1), pa.int64()).to_numpy(zero_copy_only=False)
+                          for k in range(2, 11)])
             s = (d[:8] * np.array([8, 6, 4, 2, 3, 5, 9, 7])[:, None]).sum(axis=0)
             c = 11 - s % 11
             c = np.where(c == 10, 0, np.where(c == 11, 5, c))
-            ok &= c == d[8]
-            si = pc.utf8_slice_codeunits(norm, 0, 2).to_pylist()
-            cc = pc.utf8_slice_codeunits(norm, 11, 13).to_pylist()
-            for j in np.flatnonzero(ok).tolist():
-                if not self._si_ok(si[j]) or not is_country(cc[j]):
-                    ok[j] = False
+            ok[good] = c == d[8]
+            si_ok = pc.is_in(pc.utf8_slice_codeunits(well, 0, 2), value_set=_assigned_indicators())
+            cc_ok = pc.is_in(pc.utf8_slice_codeunits(well, 11, 13), value_set=_countries())
+            ok[good] &= (pc.and_(si_ok, cc_ok)).to_numpy(zero_copy_only=False)
         for j in np.flatnonzero(~ascii_).tolist():
             ok[j] = not s10_problems(sub[j].as_py())
         out[idx] = ~ok
         return out
 
-    def _si_ok(self, si: str) -> bool:
-        hit = self._si.get(si)
-        if hit is None:
-            from postcheck.identifiers import service_indicator_meaning
 
-            meaning = service_indicator_meaning(si)
-            hit = self._si[si] = meaning is not None and not meaning.startswith(("reserved", "unassigned"))
-        return hit
+@lru_cache(maxsize=1)
+def _assigned_indicators() -> pa.Array:
+    """Every two-letter S10 service indicator the UPU assigns (not reserved or unassigned)."""
+    from postcheck.identifiers import service_indicator_meaning
+
+    letters = [chr(c) for c in range(65, 91)]
+    ok = []
+    for a in letters:
+        for b in letters:
+            m = service_indicator_meaning(a + b)
+            if m is not None and not m.startswith(("reserved", "unassigned")):
+                ok.append(a + b)
+    return pa.array(ok, pa.string())
+
+
+@lru_cache(maxsize=1)
+def _countries() -> pa.Array:
+    import pycountry
+
+    return pa.array(sorted(c.alpha_2 for c in pycountry.countries if is_country(c.alpha_2)), pa.string())
+
+
+def _finding_order(cm: tuple[str, str]) -> tuple[int, int, str]:
+    return (_SEV[RULES[cm[0]][1]], _FAM[cm[0][0]], cm[0])
 
 
 def grams_text(pg: int) -> str:
