@@ -52,6 +52,13 @@ def batch(input_path: str, output_path: str, items_path: str | None, engine: str
     Exit status 0 when every parcel is OK, 1 when some parcel has an error-level finding, 2 when
     some rows could not be read (every row is still written).
     """
+    try:
+        import numpy  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError:
+        click.echo("postcheck: error: 'postcheck batch' needs numpy and pyarrow: pip install 'postcheck[fast]'",
+                   err=True)
+        sys.exit(2)
     from postcheck.batch.run import run_batch, stderr_is_terminal
 
     as_of = None

@@ -27,7 +27,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, Iterator
 
 from postcheck.errors import LabelReadError
 
@@ -64,7 +64,6 @@ class Chunk:
     first: int
     end: int
     lines: int = 0
-    numbers: list[int] | None = None  # explicit row numbers (JSON Lines: blank lines skipped)
     encoding: str = "utf-8"
     names: list[str] = field(default_factory=list)
 
@@ -332,6 +331,3 @@ def write_parquet_part(writer: Any, data: bytes) -> None:
 
     writer.write_table(pa.ipc.open_stream(data).read_all())
 
-
-def open_binary(path: Path, mode: str) -> BinaryIO:
-    return open(path, mode)
