@@ -287,21 +287,8 @@ def weight_column(arr: pa.Array | None, n: int, field: str, memo: CellMemo, view
             val = np.where(fast, ip * factor + fp * (factor // div), 0)
         fast &= val <= MAX_FAST_PG
         pg = np.where(fast, val, 0)
-    rest = ~fast & ~blank
     present = ~blank
-    if rest.any():
-        idx = np.flatnonzero(rest)
-        p2, values, _ = memo_column(arr.take(pa.array(idx)), len(idx), field, memo, view.sub(idx), item=item)
-        for j, (ok, v) in enumerate(zip(p2.tolist(), values)):
-            i = int(idx[j])
-            if not ok:
-                present[i] = False
-                continue
-            g = to_pg(v)
-            if g is None:
-                view.slow(i)
-            else:
-                pg[i] = g
+    _read_rest(arr, ~fast & ~blank, present, pg, to_pg, field, memo, view, item)
     return present, pg
 
 
@@ -319,23 +306,34 @@ def amount_column(arr: pa.Array | None, n: int, field: str, memo: CellMemo, view
         ip, _ = _digits(m.field("i"))
         fp, flen = _digits(m.field("f"))
         micro = np.where(fast, ip * MICRO + fp * (10 ** (6 - flen)).astype(np.int64), 0)
-    rest = ~fast & ~blank
     present = ~blank
-    if rest.any():
-        idx = np.flatnonzero(rest)
-        p2, values, extras = memo_column(arr.take(pa.array(idx)), len(idx), field, memo, view.sub(idx), item=item)
-        for j, (ok, v, cur) in enumerate(zip(p2.tolist(), values, extras)):
-            i = int(idx[j])
-            if not ok:
-                present[i] = False
-                continue
-            u = to_micro(v)
-            if u is None:
-                view.slow(i)
-            else:
-                micro[i] = u
-            currencies[i] = cur
+    for i, cur in _read_rest(arr, ~fast & ~blank, present, micro, to_micro, field, memo, view, item).items():
+        currencies[i] = cur
     return present, micro, currencies
+
+
+def _read_rest(arr: pa.Array, rest: np.ndarray, present: np.ndarray, out: np.ndarray,
+               convert: Callable[[Any], int | None], field: str, memo: CellMemo, view: _View,
+               item: bool) -> dict[int, Any]:
+    """Cells the fast pattern did not take, read by the label model and converted exactly into
+    ``out``; a value ``convert`` cannot hold sends its row to the per-row path.  Returns the
+    extras (an item value's currency) by row."""
+    extras: dict[int, Any] = {}
+    if not rest.any():
+        return extras
+    idx = np.flatnonzero(rest)
+    p2, values, ex = memo_column(arr.take(pa.array(idx)), len(idx), field, memo, view.sub(idx), item=item)
+    for i, ok, v, e in zip(idx.tolist(), p2.tolist(), values, ex):
+        if not ok:
+            present[i] = False
+            continue
+        u = convert(v)
+        if u is None:
+            view.slow(i)
+        else:
+            out[i] = u
+        extras[i] = e
+    return extras
 
 
 def text_column(arr: pa.Array | None, n: int, field: str, max_len: int, memo: CellMemo, view: _View, *,
