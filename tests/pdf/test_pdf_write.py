@@ -188,3 +188,22 @@ def test_round_trip_fix_write_check_extract(label):
     words = captions().empty | {c.folded for c in captions().entries}
     if not any(f'"{w}"' in texts for w in words):
         assert read_pdf(data=data, use_embedded=False, use_form=False).label.to_dict() == fixed.label.to_dict()
+
+
+def test_fix_and_notice_take_a_measured_weight_on_the_command_line(tmp_path):
+    """--measured reaches the checker as a weight with its unit (it once arrived as bare grams)."""
+    from click.testing import CliRunner
+
+    from postcheck.cli import cli
+
+    story = Path(__file__).resolve().parents[2] / "examples" / "returned-parcel.json"
+    r = CliRunner().invoke(cli, ["fix", str(story), "--measured", "1.1 kg", "-o", str(tmp_path / "c.pdf")])
+    assert r.exit_code == 0, r.output
+    assert "1100 g" in r.output and "22.06" in r.output
+    r = CliRunner().invoke(cli, ["notice", str(story), "--measured", "520g", "--lang", "fr",
+                                 "-o", str(tmp_path / "n.pdf")])
+    assert r.exit_code == 0, r.output
+    import pypdf
+
+    text = pypdf.PdfReader(str(tmp_path / "n.pdf")).pages[0].extract_text()
+    assert "0,520 kg" in text and "5,99 CAD" in text and "pesé au comptoir" in text

@@ -154,7 +154,11 @@ def write_notice(label: Any, report: Any, fixed: Any, *, lang: str = "en", page_
         line("- " + t["packed"].format(w=_kg(packed, lang), how=how))
     if p is not None and p.required is not None:
         step = report.tariff.step if report.tariff and report.tariff.step else ""
-        line("- " + t["paid"].format(paid=_cur(p.paid, cur, lang), w=p.chargeable_weight or "-", step=step,
+        weight = p.chargeable_weight or "-"
+        if lang == "fr":
+            step = step.replace("up to", "jusqu'à").replace(".", ",")
+            weight = weight.replace(".", ",")
+        line("- " + t["paid"].format(paid=_cur(p.paid, cur, lang), w=weight, step=step,
                                      req=_cur(p.required, cur, lang)))
     line(t["why"], 12, bold=True)
     short = p.shortfall if p is not None else None
@@ -181,8 +185,9 @@ def write_notice(label: Any, report: Any, fixed: Any, *, lang: str = "en", page_
         line(t["fixed"], 12, bold=True)
         for ch in fixed.changes:
             name = _FIELDS[lang].get(ch.loc, ch.loc)
-            before = "-" if ch.before is None else ch.before
-            line(f"- {name}: {before} -> {ch.after}", 9.5, gap=1)
+            before = ("(vide)" if lang == "fr" else "(empty)") if ch.before is None else ch.before
+            line(f"- {name} : {before} → {ch.after}" if lang == "fr" else f"- {name}: {before} → {ch.after}",
+                 9.5, gap=1)
         y -= 3
     line(t["todo"], 12, bold=True)
     line(t["todo_text"] if short else t["todo_ok"])
