@@ -90,7 +90,9 @@ def check(label: Label | Mapping[str, Any], *, measured_weight: Any = None, rate
         q = req if isinstance(req, Quote) else None
         tariff_ref = TariffRef(id=t.id, name=t.name, operator=t.operator, file=t.path, effective_from=t.date_label,
                                source=f"{t.source.document}, p. {t.source.pages}",
-                               zone=q.zone if q else None, step=q.step_text if q else None)
+                               zone=(q.zone if q and t.zones_by != "world" and q.zone != label.destination
+                                     else None),
+                               step=q.step_text if q else None)
     cn = next((f for f in findings if f.name in ("wrong-customs-form", "customs-form-missing")), None)
     if cn is not None:
         from postcheck.rules.customs import cn22_limit
