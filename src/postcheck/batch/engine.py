@@ -76,6 +76,9 @@ VECTOR_RULES = ("W101", "W103", "W104", "P201", "P202", "P209", "C305", "C307", 
 RULES = {r.code: (r.name, r.severity) for r in rules() if r.code in VECTOR_RULES}
 _SEV = SEVERITY_ORDER
 _FAM = _FAMILY_ORDER
+#: The vector rules in the order check() reports their findings (severity, family, code).
+_BY_RANK = sorted(VECTOR_RULES, key=lambda c: (_SEV[RULES[c][1]], _FAM[c[0]], c))
+_RANK = {c: k for k, c in enumerate(_BY_RANK)}
 
 
 def kg(pg: int) -> str:
@@ -90,55 +93,130 @@ def cents_text(micro: int) -> str:
     return f"{c // 100}.{c % 100:02d}"
 
 
-@dataclass
-class Results:
-    """Per-row results of one chunk, ready to become an Arrow table."""
+_STATUS_TEXT = pa.array([STATUS_OK, STATUS_ERROR, STATUS_UNREADABLE], pa.string())
+ST_OK, ST_ERROR, ST_UNREADABLE = 0, 1, 2
 
-    row: np.ndarray
-    parcel_id: pa.Array
-    status: np.ndarray  # object: ok / error / unreadable
-    verdict: np.ndarray  # object
-    required: np.ndarray  # int64 micro
-    paid: np.ndarray
-    shortfall: np.ndarray
-    has_required: np.ndarray
-    has_paid: np.ndarray
-    currency: np.ndarray  # object or None
-    codes: dict[int, list[str]] = field(default_factory=dict)
-    messages: dict[int, list[str]] = field(default_factory=dict)
-    error: dict[int, str] = field(default_factory=dict)
-    fallback: int = 0  # rows decided by the per-row path
+
+class Results:
+    """Per-row results of one chunk, held as arrays (texts as indices into small tables, findings
+    as parts written whole columns at a time), ready to become an Arrow table."""
+
+    def __init__(self, row: np.ndarray, parcel_id: pa.Array) -> None:
+        n = len(row)
+        self.row = row
+        self.parcel_id = parcel_id
+        self.status = np.zeros(n, dtype=np.int8)  # ST_OK / ST_ERROR / ST_UNREADABLE
+        self.verdict = np.zeros(n, dtype=np.int64)  # index into verdicts, -1 none
+        self.verdicts: list[str] = [_OK_VERDICT]
+        self.required = np.zeros(n, dtype=np.int64)  # micro-units
+        self.paid = np.zeros(n, dtype=np.int64)
+        self.shortfall = np.zeros(n, dtype=np.int64)
+        self.has_required = np.zeros(n, dtype=bool)
+        self.has_paid = np.zeros(n, dtype=bool)
+        self.currency = np.full(n, -1, dtype=np.int64)  # index into currencies, -1 none
+        self.currencies: list[str] = []
+        #: findings written by whole columns: (rows, order within the row, codes, messages)
+        self.finding_parts: list[tuple[np.ndarray, np.ndarray, Any, pa.Array]] = []
+        #: reasons of unreadable rows by whole columns: (rows, texts)
+        self.error_parts: list[tuple[np.ndarray, pa.Array]] = []
+        self.py_findings: dict[int, tuple[list[str], list[str]]] = {}
+        self.py_error: dict[int, str] = {}
+        self.fallback = 0  # rows decided by the per-row path
+        self._texts: dict[str, int] = {_OK_VERDICT: 0}
+        self._curs: dict[str, int] = {}
+
+    def verdict_id(self, text: str) -> int:
+        i = self._texts.get(text)
+        if i is None:
+            i = self._texts[text] = len(self.verdicts)
+            self.verdicts.append(text)
+        return i
+
+    def currency_id(self, cur: str) -> int:
+        i = self._curs.get(cur)
+        if i is None:
+            i = self._curs[cur] = len(self.currencies)
+            self.currencies.append(cur)
+        return i
+
+    def status_text(self) -> pa.Array:
+        return _STATUS_TEXT.take(pa.array(self.status.astype(np.int32)))
 
     def table(self) -> pa.Table:
         n = len(self.row)
 
         def money(v: np.ndarray, valid: np.ndarray) -> pa.Array:
-            c = (v + 5000) // 10000
-            whole = pc.cast(pa.array(c // 100), pa.string())
-            frac = pc.utf8_lpad(pc.cast(pa.array(c % 100), pa.string()), 2, "0")
-            out = pc.binary_join_element_wise(whole, frac, ".")
-            return pc.if_else(pa.array(valid), out, pa.scalar(None, pa.string()))
+            return pc.if_else(pa.array(valid), cents_arr(v), pa.scalar(None, pa.string()))
 
-        def lists(d: dict[int, list[str]]) -> pa.Array:
-            counts = np.zeros(n + 1, dtype=np.int32)
-            flat: list[str] = []
-            for i in sorted(d):
-                counts[i + 1] = len(d[i])
-                flat.extend(d[i])
-            return pa.ListArray.from_arrays(pa.array(np.cumsum(counts, dtype=np.int32)),
-                                            pa.array(flat, type=pa.string()))
+        def indexed(idx: np.ndarray, texts: list[str]) -> pa.Array:
+            if not texts:
+                return pa.nulls(n, pa.string())
+            return pa.array(texts, pa.string()).take(pa.array(idx, mask=idx < 0))
 
-        err = np.full(n, None, dtype=object)
-        for i, e in self.error.items():
-            err[i] = e
+        rows, subs, codes, msgs = [], [], [], []
+        for r, s, c, m in self.finding_parts:
+            rows.append(r)
+            subs.append(s)
+            codes.append(pa.array(np.full(len(r), c, dtype=object), pa.string()) if isinstance(c, str) else c)
+            msgs.append(m)
+        if self.py_findings:
+            pr, ps, pcs, pms = [], [], [], []
+            for i, (cs, ms) in self.py_findings.items():
+                pr.extend([i] * len(cs))
+                ps.extend(range(len(cs)))
+                pcs.extend(cs)
+                pms.extend(ms)
+            rows.append(np.array(pr, dtype=np.int64))
+            subs.append(np.array(ps, dtype=np.int64))
+            codes.append(pa.array(pcs, pa.string()))
+            msgs.append(pa.array(pms, pa.string()))
+        if rows:
+            r = np.concatenate(rows)
+            order = np.lexsort((np.concatenate(subs), r))
+            take = pa.array(order)
+            flat_c = pa.concat_arrays([a.cast(pa.string()) for a in codes]).take(take)
+            flat_m = pa.concat_arrays([a.cast(pa.string()) for a in msgs]).take(take)
+            counts = np.bincount(r, minlength=n)
+        else:
+            flat_c = flat_m = pa.array([], pa.string())
+            counts = np.zeros(n, dtype=np.int64)
+        offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+        err = pa.nulls(n, pa.string())
+        eparts = list(self.error_parts)
+        if self.py_error:
+            eparts.append((np.array(list(self.py_error), dtype=np.int64), pa.array(list(self.py_error.values()),
+                                                                                      pa.string())))
+        if eparts:
+            er = np.concatenate([p[0] for p in eparts])
+            pos = np.full(n, -1, dtype=np.int64)
+            pos[er] = np.arange(len(er))
+            err = pa.concat_arrays([p[1] for p in eparts]).take(pa.array(pos, mask=pos < 0))
         has_short = self.has_required & self.has_paid
         return pa.table([
-            pa.array(self.row, pa.int64()), self.parcel_id, pa.array(self.status, pa.string()),
-            pa.array(self.verdict, pa.string()), money(self.required, self.has_required),
+            pa.array(self.row, pa.int64()), self.parcel_id, self.status_text(),
+            indexed(self.verdict, self.verdicts), money(self.required, self.has_required),
             money(self.paid, self.has_paid), money(self.shortfall, has_short),
-            pa.array(self.currency, pa.string()), lists(self.codes), lists(self.messages),
-            pa.array(err, pa.string()),
+            indexed(self.currency, self.currencies), pa.ListArray.from_arrays(offsets, flat_c),
+            pa.ListArray.from_arrays(offsets, flat_m), err,
         ], schema=RESULT_SCHEMA)
+
+    def counts(self) -> tuple[int, int, int]:
+        """(ok, error, unreadable) rows."""
+        c = np.bincount(self.status, minlength=3)
+        return int(c[0]), int(c[1]), int(c[2])
+
+    def shortfall_by_currency(self) -> dict[str, Decimal]:
+        """Total shortfall per currency, summed over the amounts as written (to the cent)."""
+        out: dict[str, Decimal] = {}
+        rows = self.has_required & self.has_paid & (self.shortfall != 0) & (self.currency >= 0)
+        if not rows.any():
+            return out
+        c = (self.shortfall[rows] + 5000) // 10000
+        cur = self.currency[rows]
+        for k in np.unique(cur[c != 0]).tolist():
+            total = int(c[cur == k].sum())
+            out[self.currencies[k]] = Decimal(total) / 100
+        return out
 
 
 class Engine:
@@ -196,13 +274,10 @@ class Engine:
         names = [c.strip() for c in table.column_names]
         cols: dict[str, pa.Array] = {}
         for name, col in zip(names, table.columns):
-            cols[name] = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+            col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+            cols[name] = col.cast(pa.string()) if pa.types.is_large_string(col.type) else col
         pid = _parcel_ids(cols.get("parcel_id"), n)
-        res = Results(row=numbers, parcel_id=pid,
-                      status=np.full(n, STATUS_OK, dtype=object), verdict=np.full(n, _OK_VERDICT, dtype=object),
-                      required=np.zeros(n, dtype=np.int64), paid=np.zeros(n, dtype=np.int64),
-                      shortfall=np.zeros(n, dtype=np.int64), has_required=np.zeros(n, dtype=bool),
-                      has_paid=np.zeros(n, dtype=bool), currency=np.full(n, None, dtype=object))
+        res = Results(numbers, pid)
         if n == 0:
             return res
         if self.vector and items is None and len(set(names)) == len(names):
@@ -226,15 +301,19 @@ class Engine:
 
     @staticmethod
     def _store(res: Results, i: int, status: str, report: Report | None, error: str | None) -> None:
-        res.status[i] = status
         if report is None:
-            res.verdict[i] = None
-            res.error[i] = error or ""
+            res.status[i] = ST_UNREADABLE
+            res.verdict[i] = -1
+            res.py_error[i] = error or ""
             return
-        res.verdict[i] = report.verdict
+        res.status[i] = ST_OK if status == STATUS_OK else ST_ERROR
+        res.verdict[i] = res.verdict_id(report.verdict)
         p = report.postage
+        res.has_required[i] = res.has_paid[i] = False
+        res.required[i] = res.paid[i] = res.shortfall[i] = 0
+        res.currency[i] = -1
         if p is not None:
-            res.currency[i] = p.currency
+            res.currency[i] = res.currency_id(p.currency)
             if p.required is not None:
                 res.has_required[i] = True
                 res.required[i] = int(p.required * MICRO)
@@ -244,8 +323,7 @@ class Engine:
             if p.required is not None and p.paid is not None:
                 res.shortfall[i] = int(p.shortfall * MICRO)
         if report.findings:
-            res.codes[i] = [f.code for f in report.findings]
-            res.messages[i] = [f.message for f in report.findings]
+            res.py_findings[i] = ([f.code for f in report.findings], [f.message for f in report.findings])
 
     # ------------------------------------------------------------------ vectorised path
 
@@ -318,13 +396,13 @@ class Engine:
         readable = plan.bad_count == 0
         src = lambda i: f"{source} {unit} {numbers[i]}"  # noqa: E731
         for i in np.flatnonzero(plan.bad_count == 1).tolist():
-            res.status[i] = STATUS_UNREADABLE
-            res.verdict[i] = None
-            res.error[i] = str(InvalidLabel(src(i), plan.bad_problems[i]))
+            res.status[i] = ST_UNREADABLE
+            res.verdict[i] = -1
+            res.py_error[i] = str(InvalidLabel(src(i), plan.bad_problems[i]))
         for i in np.flatnonzero(readable & unknown).tolist():
-            res.status[i] = STATUS_UNREADABLE
-            res.verdict[i] = None
-            res.error[i] = str(InvalidLabel(src(i), resolved[svc_c[i]]))
+            res.status[i] = ST_UNREADABLE
+            res.verdict[i] = -1
+            res.py_error[i] = str(InvalidLabel(src(i), resolved[svc_c[i]]))
         slow = (plan.bad_count > 1) | (readable & plan.slow & ~unknown)
         fast = readable & ~plan.slow & ~unknown
         if not fast.any():
@@ -462,6 +540,7 @@ class Engine:
         tn_p, tn = label["tracking_number"]
         i401 = self._s10_invalid(tn, fast & tn_p & intl)
         customs = fast & has_form & has_items
+        item_vague, item_hs, item_origin = (np.zeros(n, dtype=bool) for _ in range(3))
         for it in items:
             rows = customs & it["here"]
             if not rows.any():
@@ -470,15 +549,16 @@ class Engine:
             enc = pc.dictionary_encode(it["description"][1])
             codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
             uniq = enc.dictionary.to_pylist()
+            it["desc_codes"] = (codes, uniq)
             vague = _per_pair(codes, docs.astype(np.int64), rows,
                               lambda a, b: 1 if self._vague_reason(uniq[a], bool(b)) else 0)
             it["vague"] = rows & (vague == 1)
             it["no_hs"] = rows & commercial & (it["hs_code"][1] < 0)
             it["no_origin"] = rows & commercial & (it["origin_country"][1] < 0)
-        item_f = np.zeros(n, dtype=bool)
-        for it in items:
-            if "no_hs" in it:
-                item_f |= it["vague"] | it["no_hs"] | it["no_origin"]
+            item_vague |= it["vague"]
+            item_hs |= it["no_hs"]
+            item_origin |= it["no_origin"]
+        item_f = item_vague | item_hs | item_origin
         any_f = w101 | w103a | w103b | w104 | p201 | p202 | p209 | c309 | c310 | c312 | i401 | item_f
 
         # postage columns for every fast row
@@ -487,118 +567,147 @@ class Engine:
         res.has_paid[fast] = paid_p[fast]
         res.paid[fast] = paid[fast]
         res.shortfall[fast] = np.maximum(req - paid, 0)[fast]
-        for ti in np.unique(t_idx[fast]).tolist():
-            res.currency[fast & (t_idx == ti)] = self._tariffs[ti].currency
+        cur_of_t = np.array([res.currency_id(t.currency) for t in self._tariffs], dtype=np.int64)
+        res.currency[fast] = cur_of_t[t_idx[fast]]
 
-        rows_f = np.flatnonzero(any_f)
-        if not len(rows_f):
+        if not any_f.any():
             return slow
-        take = pa.array(rows_f)
-        tn_l = tn.take(take).to_pylist()
-        descs = [it["description"][1].take(take).to_pylist() for it in items]
-        cols_f = {name: arr[rows_f].tolist() for name, arr in {
-            "t": t_idx, "net": net, "pack": pack, "pack_p": pack_p, "exp": expected, "exp_p": exp_p, "w101": w101,
-            "meas": meas, "meas_p": meas_p, "form": form, "w103a": w103a, "w103b": w103b, "gross": gross,
-            "paid": paid, "net_key": net_key, "req_key": req_key, "kind": kind, "basis": basis, "req": req,
-            "w104": w104, "p201": p201, "p202": p202, "p209": p209, "has_items": has_items, "net_ok": net_ok,
-            "net_price": net_price, "vol": vol, "rounded": rounded, "charge": charge, "req_ok": req_ok,
-            "item_f": item_f, "docs": docs, "c309": c309, "c310": c310, "c312": c312, "i401": i401}.items()}
-        item_f_cols = [{k: it[k][rows_f].tolist() for k in ("here", "pos", "vague", "no_hs", "no_origin")
-                        if k in it} for it in items]
-        F = cols_f
-        for j, i in enumerate(rows_f.tolist()):
-            ti = F["t"][j]
-            t = self._tariffs[ti]
-            vt = self._vt[ti]
-            cur = t.currency
-            found: list[tuple[str, str]] = []
-            net_i = F["net"][j]
-            story = (f"net {kg(net_i)} + packaging {kg(F['pack'][j])} = {kg(F['exp'][j])}" if F["exp_p"][j]
-                     else f"net {kg(net_i)}")
-            if F["w101"][j]:
-                ev = ""
-                if F["meas_p"][j]:
-                    ev = f" The parcel weighed {kg(F['meas'][j])} on the scale"
-                    if F["exp_p"][j]:
-                        ev += f" ({story})"
-                    ev += "."
-                elif F["exp_p"][j]:
-                    ev = f" With the packaging the parcel weighs {kg(F['exp'][j])} ({story})."
-                f = "CN22" if F["form"][j] == 1 else "CN23"
-                found.append(("W101", f"The {f[:2]} {f[2:]} gives no total gross weight; only the goods' net "
-                                      f"weights ({kg(net_i)}) are declared, so the packaging is not counted.{ev}"))
-            if F["w103a"][j]:
-                extra = (f"; with the {kg(F['pack'][j])} packaging it is {kg(F['exp'][j])}" if F["pack_p"][j] and F["pack"][j]
-                         else "")
-                found.append(("W103", f"The declared gross weight {kg(F['gross'][j])} is exactly the goods' net "
-                                      f"weight: the packaging is not counted{extra}."))
-            elif F["w103b"][j]:
-                found.append(("W103", f"The postage paid, {cur} {cents_text(F['paid'][j])}, is the price of the "
-                                      f"goods' net weight {kg(net_i)} ({vt.step_text(F['net_key'][j])}); the parcel as "
-                                      f"{'weighed' if F['kind'][j] == 1 else 'packed'} is {kg(F['basis'][j])} "
-                                      f"({vt.step_text(F['req_key'][j])}, {cur} {cents_text(F['req'][j])})."))
-            if F["w104"][j]:
-                diff = F["meas"][j] - F["gross"][j]
-                found.append(("W104", f"The parcel weighs {kg(F['meas'][j])} on the scale, {grams_text(abs(diff))} "
-                                      f"{'more' if diff > 0 else 'less'} than the declared gross weight "
-                                      f"{kg(F['gross'][j])} (tolerance {DEFAULT_TOLERANCE})."))
-            if F["p201"][j]:
-                b, k = F["basis"][j], F["kind"][j]
-                if k == 1:
-                    ev = f"the parcel weighed {kg(b)} on the scale"
-                elif k == 4:
-                    ev = f"the declared gross weight is {kg(b)}"
-                else:
-                    ev = f"the parcel weighs {kg(b)} ({story})"
-                paid_step = ""
-                if F["has_items"][j] and F["net_ok"][j] and F["paid"][j] == F["net_price"][j] and b > net_i:
-                    paid_step = f" (the price of the net weight {kg(net_i)} alone)"
-                note = ""
-                if F["vol"][j] >= 0 and F["vol"][j] > F["rounded"][j]:
-                    note = f" The volumetric weight {kg(F['vol'][j])} is charged, being above the actual weight."
-                found.append(("P201", f"Postage is short by {cur} {cents_text(F['req'][j] - F['paid'][j])}: {ev}, which is "
-                                      f"priced at {cur} {cents_text(F['req'][j])} ({t.name}, "
-                                      f"{vt.step_text(F['req_key'][j])}); {cur} {cents_text(F['paid'][j])} was paid"
-                                      f"{paid_step}.{note}"))
-            if F["p202"][j]:
-                found.append(("P202", f"{cur} {cents_text(F['paid'][j])} was paid; {cur} {cents_text(F['req'][j])} is "
-                                      f"the price for {kg(F['charge'][j])} ({t.name}, {vt.step_text(F['req_key'][j])}). "
-                                      f"{cur} {cents_text(F['paid'][j] - F['req'][j])} could be reclaimed."))
-            if F["p209"][j]:
-                found.append(("P209", "The label does not state the postage paid"
-                              + (f"; {cur} {cents_text(F['req'][j])} is due for {kg(F['charge'][j])}." if F["req_ok"][j]
-                                 else ".")))
-            if F["item_f"][j]:
-                lines = [(ic["pos"][j], ic, d[j]) for ic, d in zip(item_f_cols, descs) if ic["here"][j]]
-                for line, ic, d in lines:
-                    if ic.get("vague", [False] * (j + 1))[j]:
-                        why = self._vague_reason(d, F["docs"][j])
-                        found.append(("C305", f"Line {line + 1}: {why}; customs need what the goods are, e.g. "
-                                              f"\"men's cotton shirts\"."))
-                for line, ic, d in lines:
-                    if "no_hs" in ic and ic["no_hs"][j]:
-                        found.append(("C307", f"Line {line + 1} ({d}) has no HS tariff number; commercial items "
-                                              f"need one."))
-                for line, ic, d in lines:
-                    if "no_origin" in ic and ic["no_origin"][j]:
-                        found.append(("C308", f"Line {line + 1} ({d}) has no country of origin; commercial items "
-                                              f"need one."))
-            if F["c309"][j]:
-                found.append(("C309", "No category of item is ticked on the customs declaration."))
-            if F["c310"][j]:
-                found.append(("C310", "Category \"other\" is ticked but no explanation is given."))
-            if F["c312"][j]:
-                found.append(("C312", "The customs declaration has no contents lines."))
-            if F["i401"][j]:
-                found.append(("I401", f"Tracking number {normalise_s10(tn_l[j])}: "
-                              + "; ".join(s10_problems(tn_l[j])) + "."))
-            found.sort(key=_finding_order)
-            res.codes[i] = [c for c, _ in found]
-            res.messages[i] = [m for _, m in found]
-            errors = tuple(c for c, _ in found if RULES[c][1] == "error")
-            if errors:
-                res.status[i] = STATUS_ERROR
-                res.verdict[i] = self._verdict(errors, cur, F["req"][j] - F["paid"][j] if F["p201"][j] else 0)
+        # -- messages, one rule at a time over the rows it fires on (whole columns of text)
+        groups_n = max(len(items), 1)
+        cur_t = pa.array([t.currency for t in self._tariffs], pa.string())
+        name_t = pa.array([t.name for t in self._tariffs], pa.string())
+
+        def add(code: str, mask: np.ndarray, build: Any, line: int = 0) -> None:
+            idx = np.flatnonzero(mask)
+            if len(idx):
+                msgs = build(idx)
+                res.finding_parts.append((idx, np.full(len(idx), _RANK[code] * groups_n + line, dtype=np.int64),
+                                          code, msgs))
+
+        def cur(idx: np.ndarray) -> pa.Array:
+            return cur_t.take(pa.array(t_idx[idx]))
+
+        def name(idx: np.ndarray) -> pa.Array:
+            return name_t.take(pa.array(t_idx[idx]))
+
+        def step(idx: np.ndarray, key: np.ndarray) -> pa.Array:
+            return _per_pair_text(t_idx[idx], key[idx], lambda a, b: self._vt[a].step_text(b))
+
+        def story(idx: np.ndarray) -> pa.Array:
+            return pc.if_else(pa.array(exp_p[idx]),
+                              _join("net ", kg_arr(net[idx]), " + packaging ", kg_arr(pack[idx]), " = ",
+                                  kg_arr(expected[idx])),
+                              _join("net ", kg_arr(net[idx])))
+
+        def m_w101(idx: np.ndarray) -> pa.Array:
+            e = pa.array(exp_p[idx])
+            st = story(idx)
+            ev = pc.if_else(pa.array(meas_p[idx]),
+                            _join(" The parcel weighed ", kg_arr(meas[idx]), " on the scale",
+                                pc.if_else(e, _join(" (", st, ")"), ""), "."),
+                            pc.if_else(e, _join(" With the packaging the parcel weighs ", kg_arr(expected[idx]), " (",
+                                              st, ")."), ""))
+            f = pc.if_else(pa.array(form[idx] == 1), "CN 22", "CN 23")
+            return _join("The ", f, " gives no total gross weight; only the goods' net weights (", kg_arr(net[idx]),
+                       ") are declared, so the packaging is not counted.", ev)
+
+        def m_w103a(idx: np.ndarray) -> pa.Array:
+            extra = pc.if_else(pa.array(pack_p[idx] & (pack[idx] != 0)),
+                               _join("; with the ", kg_arr(pack[idx]), " packaging it is ", kg_arr(expected[idx])), "")
+            return _join("The declared gross weight ", kg_arr(gross[idx]), " is exactly the goods' net weight: the "
+                       "packaging is not counted", extra, ".")
+
+        def m_w103b(idx: np.ndarray) -> pa.Array:
+            c = cur(idx)
+            return _join("The postage paid, ", c, " ", cents_arr(paid[idx]), ", is the price of the goods' net weight ",
+                       kg_arr(net[idx]), " (", step(idx, net_key), "); the parcel as ",
+                       pc.if_else(pa.array(kind[idx] == 1), "weighed", "packed"), " is ", kg_arr(basis[idx]), " (",
+                       step(idx, req_key), ", ", c, " ", cents_arr(req[idx]), ").")
+
+        def m_w104(idx: np.ndarray) -> pa.Array:
+            diff = meas[idx] - gross[idx]
+            return _join("The parcel weighs ", kg_arr(meas[idx]), " on the scale, ",
+                       pa.array([grams_text(d) for d in np.abs(diff).tolist()], pa.string()), " ",
+                       pc.if_else(pa.array(diff > 0), "more", "less"), " than the declared gross weight ",
+                       kg_arr(gross[idx]), f" (tolerance {DEFAULT_TOLERANCE}).")
+
+        def m_p201(idx: np.ndarray) -> pa.Array:
+            c = cur(idx)
+            b, k = basis[idx], kind[idx]
+            kb = kg_arr(b)
+            ev = pc.if_else(pa.array(k == 1), _join("the parcel weighed ", kb, " on the scale"),
+                            pc.if_else(pa.array(k == 4), _join("the declared gross weight is ", kb),
+                                       _join("the parcel weighs ", kb, " (", story(idx), ")")))
+            paid_step = pc.if_else(pa.array(has_items[idx] & net_ok[idx] & (paid[idx] == net_price[idx])
+                                            & (b > net[idx])),
+                                   _join(" (the price of the net weight ", kg_arr(net[idx]), " alone)"), "")
+            note = pc.if_else(pa.array((vol[idx] >= 0) & (vol[idx] > rounded[idx])),
+                              _join(" The volumetric weight ", kg_arr(np.maximum(vol[idx], 0)),
+                                  " is charged, being above the actual weight."), "")
+            return _join("Postage is short by ", c, " ", cents_arr(req[idx] - paid[idx]), ": ", ev,
+                       ", which is priced at ", c, " ", cents_arr(req[idx]), " (", name(idx), ", ",
+                       step(idx, req_key), "); ", c, " ", cents_arr(paid[idx]), " was paid", paid_step, ".", note)
+
+        def m_p202(idx: np.ndarray) -> pa.Array:
+            c = cur(idx)
+            return _join(c, " ", cents_arr(paid[idx]), " was paid; ", c, " ", cents_arr(req[idx]), " is the price for ",
+                       kg_arr(charge[idx]), " (", name(idx), ", ", step(idx, req_key), "). ", c, " ",
+                       cents_arr(paid[idx] - req[idx]), " could be reclaimed.")
+
+        def m_p209(idx: np.ndarray) -> pa.Array:
+            return _join("The label does not state the postage paid",
+                       pc.if_else(pa.array(req_ok[idx]),
+                                  _join("; ", cur(idx), " ", cents_arr(req[idx]), " is due for ", kg_arr(charge[idx]),
+                                      "."), "."))
+
+        add("W101", w101, m_w101)
+        add("W103", w103a, m_w103a)
+        add("W103", w103b, m_w103b)
+        add("W104", w104, m_w104)
+        add("P201", p201, m_p201)
+        add("P202", p202, m_p202)
+        add("P209", p209, m_p209)
+        for k, it in enumerate(items):
+            if "no_hs" not in it:
+                continue
+            line = pa.array(it["pos"] + 1)
+            desc = it["description"][1]
+            if it["vague"].any():
+                dcodes, ddict = it["desc_codes"]
+                why_of = lambda a, b, _d=ddict: self._vague_reason(_d[a], bool(b))  # noqa: E731
+                add("C305", it["vague"], lambda idx, _l=line, _c=dcodes, _w=why_of: _join(
+                    "Line ", pc.cast(_l.take(pa.array(idx)), pa.string()), ": ",
+                    _per_pair_text(_c[idx], docs[idx].astype(np.int64), _w),
+                    "; customs need what the goods are, e.g. \"men's cotton shirts\"."), k)
+            add("C307", it["no_hs"], lambda idx, _l=line, _d=desc: _join(
+                "Line ", pc.cast(_l.take(pa.array(idx)), pa.string()), " (", _d.take(pa.array(idx)),
+                ") has no HS tariff number; commercial items need one."), k)
+            add("C308", it["no_origin"], lambda idx, _l=line, _d=desc: _join(
+                "Line ", pc.cast(_l.take(pa.array(idx)), pa.string()), " (", _d.take(pa.array(idx)),
+                ") has no country of origin; commercial items need one."), k)
+        const = lambda text: (lambda idx: pa.array(np.full(len(idx), text, dtype=object), pa.string()))  # noqa: E731
+        add("C309", c309, const("No category of item is ticked on the customs declaration."))
+        add("C310", c310, const("Category \"other\" is ticked but no explanation is given."))
+        add("C312", c312, const("The customs declaration has no contents lines."))
+        add("I401", i401, lambda idx: _s10_messages(tn.take(pa.array(idx))))
+
+        # -- status and verdict: one verdict per distinct (error codes, currency, shortfall)
+        err_bits = np.zeros(n, dtype=np.int64)
+        for code, mask in (("W101", w101), ("W103", w103a | w103b), ("W104", w104), ("P201", p201),
+                           ("P202", p202), ("P209", p209), ("C305", item_vague), ("C307", item_hs),
+                           ("C308", item_origin), ("C309", c309), ("C310", c310), ("C312", c312), ("I401", i401)):
+            if RULES[code][1] == "error":
+                err_bits |= mask.astype(np.int64) << _RANK[code]
+        erring = err_bits != 0
+        res.status[erring] = ST_ERROR
+        short = np.where(p201, req - paid, 0)
+        idx = np.flatnonzero(erring)
+        if len(idx):
+            keys = np.stack([err_bits[idx], t_idx[idx], short[idx]])
+            uniq, inv = np.unique(keys, axis=1, return_inverse=True)
+            ids = np.array([res.verdict_id(self._verdict(_codes_of(int(b)), self._tariffs[int(ti)].currency, int(s)))
+                            for b, ti, s in uniq.T.tolist()], dtype=np.int64)
+            res.verdict[idx] = ids[inv.reshape(-1)]
         return slow
 
     # ------------------------------------------------------------------ ids
@@ -748,10 +857,6 @@ def _countries() -> pa.Array:
     return pa.array(sorted(c.alpha_2 for c in pycountry.countries if is_country(c.alpha_2)), pa.string())
 
 
-def _finding_order(cm: tuple[str, str]) -> tuple[int, int, str]:
-    return (_SEV[RULES[cm[0]][1]], _FAM[cm[0][0]], cm[0])
-
-
 def grams_text(pg: int) -> str:
     """``format_weight(grams, "g")`` for a weight in picograms."""
     whole, frac = divmod(pg, PG_PER_G)
@@ -798,3 +903,76 @@ def _parcel_ids(arr: pa.Array | None, n: int) -> pa.Array:
         arr = pc.cast(arr, pa.string())
     t = pc.utf8_trim_whitespace(arr)
     return pc.if_else(pc.equal(t, ""), pa.scalar(None, pa.string()), t)
+
+
+def _num(x: np.ndarray) -> pa.Array:
+    return pc.cast(pa.array(np.asarray(x, dtype=np.int64)), pa.string())
+
+
+def _join(*parts: Any) -> pa.Array:
+    """Texts joined element-wise; a part is a str (the same in every row) or a string array."""
+    return pc.binary_join_element_wise(*[pa.scalar(p, pa.string()) if isinstance(p, str) else p for p in parts], "")
+
+
+def kg_arr(pg: np.ndarray) -> pa.Array:
+    """:func:`kg` over an array of picograms."""
+    g = (pg + PG_PER_G // 2) // PG_PER_G
+    return _join(_num(g // 1000), ".", pc.utf8_lpad(_num(g % 1000), 3, "0"), " kg")
+
+
+def cents_arr(micro: np.ndarray) -> pa.Array:
+    """:func:`cents_text` over an array of micro-units."""
+    c = (micro + 5000) // 10000
+    return _join(_num(c // 100), ".", pc.utf8_lpad(_num(c % 100), 2, "0"))
+
+
+def _per_pair_text(a: np.ndarray, b: np.ndarray, fn: Any) -> pa.Array:
+    """``fn(a, b)`` per row, called once per distinct pair."""
+    if not len(a):
+        return pa.array([], pa.string())
+    a, b = a.astype(np.int64), b.astype(np.int64)
+    a0, b0 = int(a.min()), int(b.min())
+    key = (a - a0) * (int(b.max()) - b0 + 1) + (b - b0)
+    uniq, inv = np.unique(key, return_inverse=True)
+    width = int(b.max()) - b0 + 1
+    texts = [fn(a0 + k // width, b0 + k % width) for k in uniq.tolist()]
+    return pa.array(texts, pa.string()).take(pa.array(inv.reshape(-1)))
+
+
+def _codes_of(bits: int) -> tuple[str, ...]:
+    return tuple(c for c in _BY_RANK if bits >> _RANK[c] & 1)
+
+
+def _s10_messages(sub: pa.Array) -> pa.Array:
+    """I401's message for each (stripped) tracking number, all of which have a problem.  The
+    common case, a well-formed number with a wrong check digit, is written column-wise."""
+    n = len(sub)
+    ascii_ = pc.fill_null(pc.string_is_ascii(sub), False).to_numpy(zero_copy_only=False)
+    norm = pc.utf8_upper(pc.replace_substring_regex(sub, r"[ \t\n\r\x0b\x0c\x1c-\x1f-]", ""))
+    simple = pc.fill_null(pc.match_substring_regex(norm, _S10), False).to_numpy(zero_copy_only=False) & ascii_
+    if simple.any():
+        g = np.flatnonzero(simple)
+        well = norm.take(pa.array(g))
+        si_ok = pc.is_in(pc.utf8_slice_codeunits(well, 0, 2), value_set=_assigned_indicators())
+        cc_ok = pc.is_in(pc.utf8_slice_codeunits(well, 11, 13), value_set=_countries())
+        simple[g] = pc.and_(si_ok, cc_ok).to_numpy(zero_copy_only=False)
+    parts, where = [], []
+    s = np.flatnonzero(simple)
+    if len(s):
+        well = norm.take(pa.array(s))
+        d = np.stack([pc.cast(pc.utf8_slice_codeunits(well, k, k + 1), pa.int64()).to_numpy(zero_copy_only=False)
+                      for k in range(2, 10)])
+        c = 11 - (d * np.array([8, 6, 4, 2, 3, 5, 9, 7])[:, None]).sum(axis=0) % 11
+        c = np.where(c == 10, 0, np.where(c == 11, 5, c))
+        parts.append(_join("Tracking number ", well, ": check digit is ", pc.utf8_slice_codeunits(well, 10, 11),
+                         ", the serial ", pc.utf8_slice_codeunits(well, 2, 10), " gives ", _num(c), "."))
+        where.append(s)
+    rest = np.flatnonzero(~simple)
+    if len(rest):
+        texts = sub.take(pa.array(rest)).to_pylist()
+        parts.append(pa.array([f"Tracking number {normalise_s10(t)}: " + "; ".join(s10_problems(t)) + "."
+                               for t in texts], pa.string()))
+        where.append(rest)
+    pos = np.empty(n, dtype=np.int64)
+    pos[np.concatenate(where)] = np.arange(n)
+    return pa.concat_arrays(parts).take(pa.array(pos))

@@ -117,7 +117,7 @@ def process_chunk(chunk: Any, opts: BatchOptions, header: bool) -> tuple[bytes, 
     else:
         res = _check_jsonl(eng, chunk.data, opts.source)
     table = res.table()
-    return encode_results(table, opts.out_format, header=header), _summarise(table, res.fallback)
+    return encode_results(table, opts.out_format, header=header), _summarise(res)
 
 
 def _check_jsonl(eng: Any, lines: list[tuple[int, bytes]], source: str) -> Any:
@@ -125,7 +125,7 @@ def _check_jsonl(eng: Any, lines: list[tuple[int, bytes]], source: str) -> Any:
     import numpy as np
     import pyarrow as pa
 
-    from postcheck.batch.engine import Results, STATUS_OK
+    from postcheck.batch.engine import Results
     from postcheck.errors import InvalidLabel
     from postcheck.label import label_from_json
 
@@ -138,11 +138,7 @@ def _check_jsonl(eng: Any, lines: list[tuple[int, bytes]], source: str) -> Any:
             if part.strip():
                 labels.append((ln + k, part))
     n = len(labels)
-    res = Results(row=np.array([ln for ln, _ in labels], dtype=np.int64), parcel_id=pa.nulls(n, pa.string()),
-                  status=np.full(n, STATUS_OK, dtype=object), verdict=np.full(n, None, dtype=object),
-                  required=np.zeros(n, dtype=np.int64), paid=np.zeros(n, dtype=np.int64),
-                  shortfall=np.zeros(n, dtype=np.int64), has_required=np.zeros(n, dtype=bool),
-                  has_paid=np.zeros(n, dtype=bool), currency=np.full(n, None, dtype=object))
+    res = Results(np.array([ln for ln, _ in labels], dtype=np.int64), pa.nulls(n, pa.string()))
     for i, (ln, text) in enumerate(labels):
         src = f"{source} line {ln}"
         try:
@@ -155,18 +151,10 @@ def _check_jsonl(eng: Any, lines: list[tuple[int, bytes]], source: str) -> Any:
     return res
 
 
-def _summarise(table: Any, fallback: int) -> Summary:
-    import pyarrow.compute as pc
-
-    status = table.column("status")
-    counts = {d["values"]: d["counts"] for d in pc.value_counts(status).to_pylist()}
-    s = Summary(read=table.num_rows, ok=counts.get("ok", 0), errors=counts.get("error", 0),
-                unreadable=counts.get("unreadable", 0), fallback=fallback)
-    short = table.filter(pc.fill_null(pc.not_equal(table.column("shortfall"), "0.00"), False))
-    if short.num_rows:
-        for cur, amount in zip(short.column("currency").to_pylist(), short.column("shortfall").to_pylist()):
-            s.shortfall[cur] = s.shortfall.get(cur, Decimal(0)) + Decimal(amount)
-    return s
+def _summarise(res: Any) -> Summary:
+    ok, errors, unreadable = res.counts()
+    return Summary(read=len(res.row), ok=ok, errors=errors, unreadable=unreadable, fallback=res.fallback,
+                   shortfall=res.shortfall_by_currency())
 
 
 # ---------------------------------------------------------------------------- in the parent
@@ -426,7 +414,7 @@ def _run_with_items(inp: Path, out: Path, part: Path, fin: str, fout: str, opts:
             t = res.table()
             f.write(encode_results(t, fout, header=header))
             header = False
-            summary.add(_summarise(t, res.fallback))
+            summary.add(_summarise(res))
     check_output_path(out, inputs=[inp], force=force)
     os.replace(part, out)
     return summary
