@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from postcheck.errors import InvalidLabel, UnitError, UnknownService

@@ -51,8 +51,9 @@ class UnitError(InvalidInput):
     """A weight or length that cannot be read, or is of the wrong kind."""
 
 
-class TariffFileError(PostcheckError, ValueError):
-    """A tariff file breaks the format: names the file and the key."""
+class DataFileError(PostcheckError, ValueError):
+    """A data file postcheck reads (tariff, settings, PDF profile, caption set) breaks its
+    format: names the file and the key."""
 
     def __init__(self, path: str, key: str, problem: str) -> None:
         self.path = str(path)
@@ -63,6 +64,10 @@ class TariffFileError(PostcheckError, ValueError):
     def _message(self) -> str:
         key = f" [{self.key}]" if self.key else ""
         return f"{self.path}{key}: {self.problem}"
+
+
+class TariffFileError(DataFileError):
+    """A tariff file (or a settings file) breaks the format: names the file and the key."""
 
 
 class UnknownService(PostcheckError, LookupError):
@@ -115,8 +120,8 @@ class NotPriceable(PostcheckError, ValueError):
         return f"{self.service}: {self.detail}"
 
 
-class LabelReadError(PostcheckError, ValueError):
-    """A label file (JSON, CSV, PDF) cannot be read at all."""
+class FileProblem(PostcheckError):
+    """A file that cannot be read or written as a whole: names the path and the problem."""
 
     def __init__(self, path: str, problem: str) -> None:
         self.path = str(path)
@@ -125,6 +130,10 @@ class LabelReadError(PostcheckError, ValueError):
 
     def _message(self) -> str:
         return f"{self.path}: {self.problem}"
+
+
+class LabelReadError(FileProblem, ValueError):
+    """A label file (JSON, CSV, PDF) cannot be read at all."""
 
 
 class InvalidLabel(PostcheckError, ValueError):

@@ -8,21 +8,13 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
-from postcheck.errors import PostcheckError
+from postcheck.errors import FileProblem
 
 __all__ = ["OutputError", "check_output_path", "write_atomic"]
 
 
-class OutputError(PostcheckError, OSError):
+class OutputError(FileProblem, OSError):
     """An output that postcheck refuses to write (it exists, it is an input, no permission)."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(self.path, problem)
-
-    def _message(self) -> str:
-        return f"{self.path}: {self.problem}"
 
 
 def _same(a: Path, b: Path) -> bool:

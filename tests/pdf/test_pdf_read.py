@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pdf_samples import STORY_FORM, filled_form, story_pdf
-from postcheck.errors import InvalidLabel, LabelReadError
+from postcheck.errors import InvalidLabel
 from postcheck.fix import apply_fixes
 from postcheck.label import label_from_json
 from postcheck.pdf.read import read_pdf

@@ -12,15 +12,13 @@ pypdf is imported only inside the functions that need it.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from postcheck.errors import MISSING, PostcheckError
-from postcheck.pdf import values as V
+from postcheck.errors import MISSING, DataFileError
 
 __all__ = ["Profile", "ProfileError", "load_profile", "profiles", "match_profile", "form_to_dict",
            "label_to_fields", "PROFILES_DIR"]
@@ -45,17 +43,8 @@ _FIELD_KEYS = {"field", "unit", "kind", "lang"}
 _TOP_KEYS = {"name", "description", "match", "fields", "items", "choices", "defaults", "constants"}
 
 
-class ProfileError(PostcheckError, ValueError):
+class ProfileError(DataFileError):
     """A mapping profile breaks the format: names the file and the key."""
-
-    def __init__(self, path: str, key: str, problem: str) -> None:
-        self.path = str(path)
-        self.key = key
-        self.problem = problem
-        super().__init__(self.path, key, problem)
-
-    def _message(self) -> str:
-        return f"{self.path} [{self.key}]: {self.problem}" if self.key else f"{self.path}: {self.problem}"
 
 
 @dataclass(frozen=True)
@@ -194,26 +183,10 @@ def match_profile(names: Iterable[str], candidates: list[Profile]) -> Profile | 
 # ---------------------------------------------------------------------------- reading
 
 def _convert(kind: str, raw: str, fm: FieldMap, currencies: list[str]) -> Any:
-    if kind == "weight":
-        return V.weight(raw, unit=fm.unit)
-    if kind == "amount":
-        value, cur = V.amount(raw)
-        if cur:
-            currencies.append(cur)
-        return value
-    if kind == "country":
-        from postcheck.pdf.text import captions
+    """A form value read as the label field's kind (the same reading as printed text)."""
+    from postcheck.pdf.text import captions, convert
 
-        return V.country(raw, names=captions().countries)
-    if kind == "date":
-        from postcheck.pdf.text import captions
-
-        return V.date(raw, lang=fm.lang, months=captions().months)
-    if kind == "int":
-        return V.quantity(raw)
-    if kind == "identifier":
-        return V.identifier(raw)
-    return raw
+    return convert(kind, raw, fm.unit, fm.lang, captions(), currencies)
 
 
 def _on(value: Any) -> bool:

@@ -18,9 +18,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from postcheck.errors import PostcheckError
+from postcheck.errors import DataFileError
 from postcheck.pdf import values as V
 
 __all__ = ["Captions", "captions", "Piece", "pieces_from_page", "text_to_dict", "CaptionError"]
@@ -29,15 +29,8 @@ CAPTIONS_DIR = Path(__file__).resolve().parent / "captions"
 MAX_PIECES = 20_000  # per document: a label has a few hundred
 
 
-class CaptionError(PostcheckError, ValueError):
+class CaptionError(DataFileError):
     """A caption file breaks the format: names the file and the key."""
-
-    def __init__(self, path: str, key: str, problem: str) -> None:
-        self.path, self.key, self.problem = str(path), key, problem
-        super().__init__(self.path, key, problem)
-
-    def _message(self) -> str:
-        return f"{self.path} [{self.key}]: {self.problem}"
 
 
 @dataclass(frozen=True)
@@ -275,7 +268,8 @@ def _empty(text: str | None, caps: Captions) -> bool:
     return text is None or V.fold(text) in caps.empty or not text.strip()
 
 
-def _convert(kind: str, text: str, unit: str | None, lang: str, caps: Captions, currencies: list[str]) -> Any:
+def convert(kind: str, text: str, unit: str | None, lang: str, caps: Captions, currencies: list[str]) -> Any:
+    """Read ``text`` as a value of ``kind`` (weight, amount, country, date, ...); ValueError if it is not."""
     if kind == "weight":
         return V.weight(text, unit=unit)
     if kind == "amount":
@@ -351,7 +345,7 @@ def text_to_dict(pieces: list[Piece], pages: int, *, where: str
                 continue
             assert text is not None
             try:
-                out[m.caption.key] = _convert(m.caption.kind, text, m.unit, m.caption.lang, caps, currencies)
+                out[m.caption.key] = convert(m.caption.kind, text, m.unit, m.caption.lang, caps, currencies)
             except ValueError as e:
                 problems.append((m.caption.key, text, f"{e} (printed after {m.caption.text!r} on page {p.page})"))
     for key in ("service", "ship_date", "tracking_number", "origin", "destination", "currency", "zone",
@@ -393,7 +387,7 @@ def text_to_dict(pieces: list[Piece], pages: int, *, where: str
             continue
         assert text is not None
         try:
-            sub[m.caption.key] = _convert(m.caption.kind, text, None, m.caption.lang, caps, currencies)
+            sub[m.caption.key] = convert(m.caption.kind, text, None, m.caption.lang, caps, currencies)
         except ValueError as e:
             problems.append((key, text, f"{e} (printed after {m.caption.text!r} on page {m.piece.page})"))
     for owner in ("sender", "addressee"):
@@ -491,7 +485,7 @@ def _table(doc: _Doc, pieces: list[Piece], currencies: list[str]) -> tuple[list[
                         if cur:
                             item["value_currency"] = cur
                     else:
-                        item[key] = _convert(kind, text, cols[key]["unit"], cols[key]["lang"], caps, [])
+                        item[key] = convert(kind, text, cols[key]["unit"], cols[key]["lang"], caps, [])
                 except ValueError as e:
                     problems.append((f"items[{n}].{key}", text, f"{e} (contents line {n + 1}, page {page})"))
             items.append(item)
