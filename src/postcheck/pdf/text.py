@@ -56,6 +56,17 @@ class Captions:
     def of(self, group: str, key: str) -> list[Caption]:
         return [c for c in self.entries if c.group == group and c.key == key]
 
+    def starting_with(self, first: str) -> list[Caption]:
+        """Captions whose folded text starts with ``first`` (longest first): matching a piece
+        of text tries these only, not every caption."""
+        index = self.__dict__.get("_by_first")
+        if index is None:
+            index = {}
+            for c in self.entries:
+                index.setdefault(c.folded[:1], []).append(c)
+            self.__dict__["_by_first"] = index
+        return index.get(first, [])
+
 
 _GROUPS = {"fields": "field", "sections": "section", "address": "address", "columns": "column",
            "categories": "category"}
@@ -187,7 +198,7 @@ def match(piece: Piece, caps: Captions) -> Match | None:
     """The longest caption at the start of ``piece`` (after a box number), with what follows it."""
     text = _BOXNO.sub("", piece.text, count=1)
     folded, idx = _fold_map(text)
-    for cap in caps.entries:
+    for cap in caps.starting_with(folded[:1]):
         if _starts(folded, cap.folded):
             rest, unit = _after(text, folded, idx, len(cap.folded), caps, cap)
             return Match(cap, piece, rest, unit)
