@@ -30,7 +30,7 @@ from postcheck.rows import ITEM_COLUMNS
 from postcheck.rows import label_from_row as _label_from_row
 
 __all__ = ["PG_PER_G", "MICRO", "to_pg", "to_micro", "CellMemo", "ColumnPlan", "item_groups",
-           "weight_column", "amount_column", "memo_codes", "memo_column", "text_column", "blank_mask"]
+           "weight_column", "amount_column", "memo_codes", "text_column", "blank_mask", "Encoded"]
 
 #: Picograms per gram: every weight the fast path handles is a whole number of picograms.
 PG_PER_G = 10 ** 12
@@ -129,20 +129,10 @@ class CellMemo:
         return Cell(True, getattr(lab, field, None))
 
 
-_BLANKS: dict[int, tuple[pa.Array, np.ndarray]] = {}
-
-
 def blank_mask(arr: pa.Array) -> np.ndarray:
     """True where a cell is blank the way :func:`postcheck.rows.row_to_dict` sees it (None, or
-    text that is only white space).  The last few columns' masks are kept (a chunk asks twice)."""
-    hit = _BLANKS.get(id(arr))
-    if hit is not None and hit[0] is arr:
-        return hit[1].copy()
-    out = _blank_mask(arr)
-    if len(_BLANKS) > 64:
-        _BLANKS.clear()
-    _BLANKS[id(arr)] = (arr, out)
-    return out.copy()
+    text that is only white space)."""
+    return _blank_mask(arr)
 
 
 def _blank_mask(arr: pa.Array) -> np.ndarray:
@@ -162,46 +152,117 @@ def _blank_mask(arr: pa.Array) -> np.ndarray:
     return arr.is_null().to_numpy(zero_copy_only=False)
 
 
+@dataclass
+class Encoded:
+    """A column as codes into its distinct values: ``codes[i]`` indexes ``values`` (the code
+    ``len(values)`` stands for a null cell); ``blank`` says which codes are blank cells."""
+
+    codes: np.ndarray
+    values: pa.Array
+    blank: np.ndarray  # len(values) + 1
+
+
+def _rename(problems: tuple, pos: int) -> tuple:
+    """Problems of an ``item1_...`` cell as the label model names them at contents line ``pos``."""
+    return tuple((re.sub(r"^item1_", f"item{pos + 1}_", loc), v, x) for loc, v, x in problems)
+
+
 class ColumnPlan:
-    """Per-row results of reading one chunk: bad cells, slow rows and parsed columns."""
+    """Per-row results of reading one chunk: bad cells, slow rows, and the chunk's columns
+    encoded once each."""
 
     def __init__(self, n: int) -> None:
         self.n = n
         self.bad_count = np.zeros(n, dtype=np.int32)
-        self.bad_problems: dict[int, tuple] = {}  # row -> problems of its (first) bad cell
+        self.first_bad = np.full(n, -1, dtype=np.int64)  # row -> problem id of its (first) bad cell
+        self.problems: list[tuple] = []
+        self._ids: dict[tuple[int, int], int] = {}
+        self._keep: list[tuple] = []
         self.slow = np.zeros(n, dtype=bool)  # rows only the exact per-row path can decide
+        self._enc: dict[int, tuple[pa.Array, Encoded]] = {}
 
-    def bad(self, row: int, problems: Callable[[], tuple]) -> None:
-        self.bad_count[row] += 1
-        if self.bad_count[row] == 1:
-            self.bad_problems[row] = problems()
+    def problem_id(self, problems: tuple, pos: int = -1) -> int:
+        """A small id for a problems tuple (renamed for contents line ``pos`` when >= 0)."""
+        key = (id(problems), pos)
+        i = self._ids.get(key)
+        if i is None:
+            i = self._ids[key] = len(self.problems)
+            self.problems.append(problems if pos < 0 else _rename(problems, pos))
+            self._keep.append(problems)  # keeps id() unique while the plan lives
+        return i
 
-    def view(self, rename: Callable[[tuple, int], tuple] | None = None) -> "_View":
-        return _View(self, None, rename)
+    def bad_rows(self, rows: np.ndarray, ids: np.ndarray) -> None:
+        """Rows (distinct) with a bad cell whose problems are ``ids``."""
+        if not len(rows):
+            return
+        first = self.bad_count[rows] == 0
+        self.first_bad[rows[first]] = ids[first]
+        self.bad_count[rows] += 1
+
+    def encoded(self, arr: pa.Array) -> Encoded:
+        hit = self._enc.get(id(arr))
+        if hit is not None and hit[0] is arr:
+            return hit[1]
+        enc = pc.dictionary_encode(arr)
+        if isinstance(enc, pa.ChunkedArray):
+            enc = enc.combine_chunks()
+        values = enc.dictionary
+        m = len(values)
+        codes = enc.indices.fill_null(m).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        blank = np.append(_blank_mask(values), True)
+        out = Encoded(codes, values, blank)
+        self._enc[id(arr)] = (arr, out)
+        return out
+
+    def blank(self, arr: pa.Array | None, n: int) -> np.ndarray:
+        """:func:`blank_mask` through the column's encoding (all blank when there is no column)."""
+        if arr is None:
+            return np.ones(n, dtype=bool)
+        e = self.encoded(arr)
+        return e.blank[e.codes]
+
+    def view(self, pos: np.ndarray | None = None) -> "_View":
+        return _View(self, None, pos)
 
 
 class _View:
-    """A plan seen through a subset of its rows (``idx``) and a renaming of problem locations."""
+    """A plan seen through a subset of its rows (``idx``), for the contents line ``pos[row]``."""
 
-    def __init__(self, plan: ColumnPlan, idx: np.ndarray | None, rename: Callable[[tuple, int], tuple] | None):
+    def __init__(self, plan: ColumnPlan, idx: np.ndarray | None, pos: np.ndarray | None):
         self.plan = plan
         self.idx = idx
-        self.rename = rename
+        self.pos = pos
 
-    def row(self, local: int) -> int:
-        return local if self.idx is None else int(self.idx[local])
+    def rows(self, local: np.ndarray) -> np.ndarray:
+        return local if self.idx is None else self.idx[local]
 
     def sub(self, idx: np.ndarray) -> "_View":
         full = idx if self.idx is None else self.idx[idx]
-        return _View(self.plan, full, self.rename)
+        return _View(self.plan, full, self.pos)
+
+    def bad_many(self, local: np.ndarray, problems: list[tuple], which: np.ndarray | None = None) -> None:
+        """Rows ``local`` have a bad cell; row k's problems are ``problems[which[k]]``."""
+        if not len(local):
+            return
+        rows = self.rows(np.asarray(local, dtype=np.int64))
+        which = np.zeros(len(rows), dtype=np.int64) if which is None else np.asarray(which, dtype=np.int64)
+        plan = self.plan
+        if self.pos is None:
+            key = which
+            width = 1
+        else:
+            width = int(self.pos[rows].max()) + 1
+            key = which * width + self.pos[rows]
+        uniq, inv = np.unique(key, return_inverse=True)
+        ids = np.array([plan.problem_id(problems[k // width], -1 if self.pos is None else k % width)
+                        for k in uniq.tolist()], dtype=np.int64)
+        plan.bad_rows(rows, ids[inv.reshape(-1)])
 
     def bad(self, local: int, problems: tuple) -> None:
-        i = self.row(local)
-        ren = self.rename
-        self.plan.bad(i, (lambda: ren(problems, i)) if ren else (lambda: problems))
+        self.bad_many(np.array([local]), [problems])
 
-    def slow(self, local: int) -> None:
-        self.plan.slow[self.row(local)] = True
+    def slow_many(self, local: np.ndarray) -> None:
+        self.plan.slow[self.rows(np.asarray(local, dtype=np.int64))] = True
 
 
 def _is_blank(v: Any) -> bool:
@@ -221,38 +282,26 @@ def memo_codes(arr: pa.Array | None, n: int, field: str, memo: CellMemo, view: _
     recorded in the plan behind ``view``."""
     if arr is None or n == 0:
         return np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int64), [], []
-    enc = pc.dictionary_encode(arr)
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.combine_chunks()
+    e = view.plan.encoded(arr) if view.idx is None else _encode_once(arr)
     cells = []
-    for v in enc.dictionary.to_pylist():
-        cells.append(None if _is_blank(v) else memo.read(field, v, item=item))
+    for v, b in zip(e.values.to_pylist(), e.blank.tolist()):
+        cells.append(None if b or _is_blank(v) else memo.read(field, v, item=item))
     good = np.array([c is not None and c.ok for c in cells] + [False], dtype=bool)
     badu = np.array([c is not None and not c.ok for c in cells] + [False], dtype=bool)
-    codes = pc.fill_null(enc.indices, len(cells)).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = e.codes
     present = good[codes]
-    for i in np.flatnonzero(badu[codes]).tolist():
-        view.bad(i, cells[codes[i]].problems)
+    bad_rows = np.flatnonzero(badu[codes])
+    if len(bad_rows):
+        probs = [c.problems if c is not None and not c.ok else () for c in cells]
+        view.bad_many(bad_rows, probs, codes[bad_rows])
     codes = np.where(present, codes, -1)
     values = [c.value if c is not None and c.ok else None for c in cells]
     extras = [c.extra if c is not None and c.ok else None for c in cells]
     return present, codes, values, extras
 
 
-def memo_column(arr: pa.Array | None, n: int, field: str, memo: CellMemo, view: _View, *,
-                item: bool = False) -> tuple[np.ndarray, list[Any], list[Any]]:
-    """Like :func:`memo_codes`, with the values spelled out per row (for small subsets)."""
-    present, codes, values, extras = memo_codes(arr, n, field, memo, view, item=item)
-    return (present, [values[c] if c >= 0 else None for c in codes.tolist()],
-            [extras[c] if c >= 0 else None for c in codes.tolist()])
-
-
-def _simple(arr: pa.Array, pattern: str) -> tuple[np.ndarray, pa.StructArray | None]:
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        return np.zeros(len(arr), dtype=bool), None
-    m = pc.extract_regex(arr, pattern)
-    ok = m.is_valid().to_numpy(zero_copy_only=False)
-    return ok, m
+def _encode_once(arr: pa.Array) -> Encoded:
+    return ColumnPlan(0).encoded(arr)
 
 
 def _digits(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -263,89 +312,141 @@ def _digits(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return vals.to_numpy(zero_copy_only=False).astype(np.int64), length
 
 
+def _fast_weights(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``(taken, picograms)`` for distinct cells of the plain shape ``<number> <unit>``."""
+    m = len(values)
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)) or m == 0:
+        return np.zeros(m, dtype=bool), np.zeros(m, dtype=np.int64)
+    x = pc.extract_regex(values, _WEIGHT_RE)
+    fast = x.is_valid().to_numpy(zero_copy_only=False)
+    if not fast.any():
+        return fast, np.zeros(m, dtype=np.int64)
+    ip, ilen = _digits(x.field("i"))
+    fp, flen = _digits(x.field("f"))
+    unit = pc.fill_null(pc.index_in(x.field("u"), value_set=pa.array(list(_UNIT_PG))), 0)
+    unit = unit.to_numpy(zero_copy_only=False).astype(np.int64)
+    factor = np.array(list(_UNIT_PG.values()), dtype=np.int64)[unit]
+    maxf = np.array(list(_MAX_FRAC.values()))[unit]
+    maxi = np.array(list(_MAX_INT.values()))[unit]
+    fast &= (flen <= maxf) & (ilen <= maxi)
+    div = (10 ** np.minimum(flen, 6)).astype(np.int64)
+    with np.errstate(over="ignore"):
+        val = np.where(fast, ip * factor + fp * (factor // div), 0)
+    fast &= val <= MAX_FAST_PG
+    return fast, np.where(fast, val, 0)
+
+
+def _fast_amounts(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    m = len(values)
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)) or m == 0:
+        return np.zeros(m, dtype=bool), np.zeros(m, dtype=np.int64)
+    x = pc.extract_regex(values, _AMOUNT_RE)
+    fast = x.is_valid().to_numpy(zero_copy_only=False)
+    if not fast.any():
+        return fast, np.zeros(m, dtype=np.int64)
+    ip, _ = _digits(x.field("i"))
+    fp, flen = _digits(x.field("f"))
+    return fast, np.where(fast, ip * MICRO + fp * (10 ** (6 - flen)).astype(np.int64), 0)
+
+
+def _number_column(arr: pa.Array | None, n: int, field: str, memo: CellMemo, view: _View, item: bool,
+                   fast_parse: Callable[[pa.Array], tuple[np.ndarray, np.ndarray]],
+                   convert: Callable[[Any], int | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Any]]:
+    """Weights or amounts, one distinct cell at a time: the plain shape by a pyarrow pattern,
+    the rest by the label model (memoised).  Returns ``(present, exact integers, extra code per
+    row (-1 none), extras)``; a value ``convert`` cannot hold sends its rows to the per-row path."""
+    if arr is None:
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64), np.full(n, -1, dtype=np.int64), []
+    e = view.plan.encoded(arr)
+    m = len(e.values)
+    fast, val = fast_parse(e.values)
+    val = np.append(val, 0)
+    blank = e.blank
+    rest = np.flatnonzero(~fast & ~blank[:m])
+    bad_d = np.zeros(m + 1, dtype=bool)
+    slow_d = np.zeros(m + 1, dtype=bool)
+    extra_d = np.full(m + 1, -1, dtype=np.int64)
+    extras: list[Any] = []
+    probs: list[tuple] = [()] * (m + 1)
+    if len(rest):
+        for j, v in zip(rest.tolist(), e.values.take(pa.array(rest)).to_pylist()):
+            cell = memo.read(field, v, item=item)
+            if not cell.ok:
+                bad_d[j] = True
+                probs[j] = cell.problems
+                continue
+            u = convert(cell.value)
+            if u is None:
+                slow_d[j] = True
+            else:
+                val[j] = u
+            if cell.extra is not None:
+                extra_d[j] = len(extras)
+                extras.append(cell.extra)
+    codes = e.codes
+    present = ~blank[codes]
+    if bad_d.any():
+        b = bad_d[codes]
+        present &= ~b
+        rows = np.flatnonzero(b)
+        view.bad_many(rows, probs, codes[rows])
+    if slow_d.any():
+        view.slow_many(np.flatnonzero(slow_d[codes]))
+    out = val[codes]
+    out[~present] = 0
+    return present, out, extra_d[codes], extras
+
+
 def weight_column(arr: pa.Array | None, n: int, field: str, memo: CellMemo, view: _View, *,
                   item: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """``(present, picograms)`` for a weight column; rows whose weight is not a whole number of
     picograms (or over 100 kg) are marked slow."""
-    pg = np.zeros(n, dtype=np.int64)
-    if arr is None:
-        return np.zeros(n, dtype=bool), pg
-    blank = blank_mask(arr)
-    fast, m = _simple(arr, _WEIGHT_RE)
-    fast &= ~blank
-    if m is not None and fast.any():
-        ip, ilen = _digits(m.field("i"))
-        fp, flen = _digits(m.field("f"))
-        unit = pc.fill_null(pc.index_in(m.field("u"), value_set=pa.array(list(_UNIT_PG))), 0)
-        unit = unit.to_numpy(zero_copy_only=False).astype(np.int64)
-        factor = np.array(list(_UNIT_PG.values()), dtype=np.int64)[unit]
-        maxf = np.array(list(_MAX_FRAC.values()))[unit]
-        maxi = np.array(list(_MAX_INT.values()))[unit]
-        fast &= (flen <= maxf) & (ilen <= maxi)
-        div = (10 ** np.minimum(flen, 6)).astype(np.int64)
-        with np.errstate(over="ignore"):
-            val = np.where(fast, ip * factor + fp * (factor // div), 0)
-        fast &= val <= MAX_FAST_PG
-        pg = np.where(fast, val, 0)
-    present = ~blank
-    _read_rest(arr, ~fast & ~blank, present, pg, to_pg, field, memo, view, item)
+    present, pg, _, _ = _number_column(arr, n, field, memo, view, item, _fast_weights, to_pg)
     return present, pg
 
 
 def amount_column(arr: pa.Array | None, n: int, field: str, memo: CellMemo, view: _View, *,
-                  item: bool = False) -> tuple[np.ndarray, np.ndarray, list[Any]]:
-    """``(present, micro-units, currency written with the value or None)``."""
-    micro = np.zeros(n, dtype=np.int64)
-    currencies: list[Any] = [None] * n
-    if arr is None:
-        return np.zeros(n, dtype=bool), micro, currencies
-    blank = blank_mask(arr)
-    fast, m = _simple(arr, _AMOUNT_RE)
-    fast &= ~blank
-    if m is not None and fast.any():
-        ip, _ = _digits(m.field("i"))
-        fp, flen = _digits(m.field("f"))
-        micro = np.where(fast, ip * MICRO + fp * (10 ** (6 - flen)).astype(np.int64), 0)
-    present = ~blank
-    for i, cur in _read_rest(arr, ~fast & ~blank, present, micro, to_micro, field, memo, view, item).items():
-        currencies[i] = cur
-    return present, micro, currencies
-
-
-def _read_rest(arr: pa.Array, rest: np.ndarray, present: np.ndarray, out: np.ndarray,
-               convert: Callable[[Any], int | None], field: str, memo: CellMemo, view: _View,
-               item: bool) -> dict[int, Any]:
-    """Cells the fast pattern did not take, read by the label model and converted exactly into
-    ``out``; a value ``convert`` cannot hold sends its row to the per-row path.  Returns the
-    extras (an item value's currency) by row."""
-    extras: dict[int, Any] = {}
-    if not rest.any():
-        return extras
-    idx = np.flatnonzero(rest)
-    p2, values, ex = memo_column(arr.take(pa.array(idx)), len(idx), field, memo, view.sub(idx), item=item)
-    for i, ok, v, e in zip(idx.tolist(), p2.tolist(), values, ex):
-        if not ok:
-            present[i] = False
-            continue
-        u = convert(v)
-        if u is None:
-            view.slow(i)
-        else:
-            out[i] = u
-        extras[i] = e
-    return extras
+                  item: bool = False) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, list[Any]]]:
+    """``(present, micro-units, (currency code per row or -1, currencies written with the value))``."""
+    present, micro, ci, cv = _number_column(arr, n, field, memo, view, item, _fast_amounts, to_micro)
+    return present, micro, (ci, cv)
 
 
 def text_column(arr: pa.Array | None, n: int, field: str, max_len: int, memo: CellMemo, view: _View, *,
-                item: bool = False) -> tuple[np.ndarray, pa.Array]:
+                item: bool = False, encode: bool = True) -> tuple[np.ndarray, pa.Array]:
     """Free text (descriptions, tracking numbers): stripped, at most ``max_len`` characters.
-    Returns ``(present, stripped text)`` (null where blank or bad)."""
+    Returns ``(present, stripped text)`` (null where blank or bad).  With ``encode`` the work is
+    done once per distinct value (for columns that repeat, like descriptions)."""
     if arr is None:
         return np.zeros(n, dtype=bool), pa.nulls(n, pa.string())
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        p, vals, _ = memo_column(arr, n, field, memo, view, item=item)
-        return p, pa.array([None if v is None else str(v) for v in vals], pa.string())
+        p, codes, values, _ = memo_codes(arr, n, field, memo, view, item=item)
+        vals = [None if v is None else str(v) for v in values] + [None]
+        return p, pa.array(vals, pa.string()).take(pa.array(np.where(codes < 0, len(values), codes)))
+    if encode:
+        e = view.plan.encoded(arr)
+        ok, texts = _stripped(e.values, e.blank[:-1], field, max_len, memo, item)
+        ok = np.append(ok, False)
+        codes = e.codes
+        present = ok[codes]
+        bad = ~e.blank[codes] & ~present
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            probs = [memo.read(field, v, item=item).problems if not o and not b else ()
+                     for v, o, b in zip(e.values.to_pylist(), ok.tolist(), e.blank.tolist())]
+            view.bad_many(rows, probs, codes[rows])
+        return present, texts.take(pa.array(codes, mask=~present))
     blank = blank_mask(arr)
+    ok, texts = _stripped(arr, blank, field, max_len, memo, item)
+    bad = ~blank & ~ok
+    for i in np.flatnonzero(bad).tolist():
+        view.bad(i, memo.read(field, arr[i].as_py(), item=item).problems)
+    return ok, pc.if_else(pa.array(ok), texts, pa.scalar(None, pa.string()))
+
+
+def _stripped(arr: pa.Array, blank: np.ndarray, field: str, max_len: int, memo: CellMemo,
+              item: bool) -> tuple[np.ndarray, pa.Array]:
+    """``(readable and not blank, stripped text)`` per cell of ``arr``."""
     present = ~blank
     trimmed = pc.utf8_trim(arr, _ASCII_SPACE)
     ascii_ = pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False)
@@ -361,9 +462,7 @@ def text_column(arr: pa.Array | None, n: int, field: str, max_len: int, memo: Ce
                 fixed[i] = s
             else:
                 present[i] = False
-                view.bad(i, memo.read(field, v, item=item).problems)
         trimmed = pa.array(fixed, pa.string())
-    trimmed = pc.if_else(pa.array(present), trimmed, pa.scalar(None, pa.string()))
     return present, trimmed
 
 

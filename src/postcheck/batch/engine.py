@@ -45,7 +45,7 @@ from postcheck.rules.customs import CN22_LIMIT_SDR
 from postcheck.tariffs.catalog import Rates, Selected
 from postcheck.tariffs.pricing import zone_for
 
-from postcheck.batch.columns import (MICRO, PG_PER_G, CellMemo, ColumnPlan, amount_column, blank_mask,
+from postcheck.batch.columns import (MICRO, PG_PER_G, CellMemo, ColumnPlan, amount_column,
                                      item_groups, memo_codes, text_column, weight_column)
 from postcheck.batch.prices import VectorTariff
 
@@ -343,39 +343,31 @@ class Engine:
         for f in _AMOUNTS:
             label[f] = amount_column(cols.get(f), n, f, memo, plan.view())
         for f, m in _TEXTS.items():
-            label[f] = text_column(cols.get(f), n, f, m, memo, plan.view())
+            label[f] = text_column(cols.get(f), n, f, m, memo, plan.view(), encode=False)
         for f in names:
             if f in _IGNORED or f in item_cols or f in label:
                 continue
             memo_codes(cols[f], n, f, memo, plan.view())  # unknown or unused columns: validation only
         for f in _REQUIRED:
-            missing = ~label[f][0] & blank_mask_or_all(cols.get(f), n)
+            missing = ~label[f][0] & plan.blank(cols.get(f), n)
             if missing.any():
-                probs = memo.read(f, None, item=False).problems
-                for i in np.flatnonzero(missing).tolist():
-                    plan.bad(i, lambda p=probs: p)
+                plan.view().bad_many(np.flatnonzero(missing), [memo.read(f, None, item=False).problems])
 
         # -- items: present groups, their position (Line N), cells
         pos = np.zeros(n, dtype=np.int32)
         items = []
         for k, g in groups.items():
-            blanks = {f: blank_mask(cols[c]) for f, c in g.items()}
+            blanks = {f: plan.blank(cols[c], n) for f, c in g.items()}
             here = ~np.logical_and.reduce(list(blanks.values()))
             if not here.any():
                 continue
             p_now = pos.copy()
-
-            def rename(problems: tuple, i: int, _p=p_now) -> tuple:
-                return tuple((re.sub(r"^item1_", f"item{_p[i] + 1}_", loc), v, x) for loc, v, x in problems)
-
-            view = plan.view(rename)
+            view = plan.view(p_now)
             it: dict[str, Any] = {"here": here, "pos": p_now}
             for f in ("description", "net_weight", "value"):
                 missing = here & (blanks[f] if f in blanks else True)
                 if missing.any():
-                    probs = memo.read(f, None, item=True).problems
-                    for i in np.flatnonzero(missing).tolist():
-                        view.bad(i, probs)
+                    view.bad_many(np.flatnonzero(missing), [memo.read(f, None, item=True).problems])
             it["description"] = text_column(cols.get(g.get("description", "")), n, "description", 500, memo, view,
                                             item=True)
             it["net_weight"] = weight_column(cols.get(g.get("net_weight", "")), n, "net_weight", memo, view,
@@ -394,15 +386,17 @@ class Engine:
         pid = pid_u[svc_c]
         unknown = svc_p & (pid < 0)
         readable = plan.bad_count == 0
-        src = lambda i: f"{source} {unit} {numbers[i]}"  # noqa: E731
-        for i in np.flatnonzero(plan.bad_count == 1).tolist():
-            res.status[i] = ST_UNREADABLE
-            res.verdict[i] = -1
-            res.py_error[i] = str(InvalidLabel(src(i), plan.bad_problems[i]))
-        for i in np.flatnonzero(readable & unknown).tolist():
-            res.status[i] = ST_UNREADABLE
-            res.verdict[i] = -1
-            res.py_error[i] = str(InvalidLabel(src(i), resolved[svc_c[i]]))
+        # unreadable rows: "<source> row N" + the reason, written once per distinct reason
+        for rows, key, reason in ((np.flatnonzero(plan.bad_count == 1), plan.first_bad, plan.problems),
+                                  (np.flatnonzero(readable & unknown), svc_c, resolved)):
+            if not len(rows):
+                continue
+            res.status[rows] = ST_UNREADABLE
+            res.verdict[rows] = -1
+            uniq, inv = np.unique(key[rows], return_inverse=True)
+            texts = pa.array([str(InvalidLabel("", reason[k])) for k in uniq.tolist()], pa.string())
+            res.error_parts.append((rows, _join(f"{source} {unit} ", _num(numbers[rows]),
+                                               texts.take(pa.array(inv.reshape(-1))))))
         slow = (plan.bad_count > 1) | (readable & plan.slow & ~unknown)
         fast = readable & ~plan.slow & ~unknown
         if not fast.any():
@@ -462,10 +456,10 @@ class Engine:
         for it in items:
             p, w = it["net_weight"]
             net += np.where(p, w, 0)
-            vp, v, curs = it["value"]
+            vp, v, (ci, cv) = it["value"]
             value_sum += np.where(vp, v, 0)
-            for i in [i for i, c in enumerate(curs) if c is not None]:
-                if fast[i] and cur_u[cur_c[i]] != curs[i]:
+            for i in np.flatnonzero(fast & (ci >= 0)).tolist():
+                if cur_u[cur_c[i]] != cv[ci[i]]:
                     slow[i] = True  # C304
             _, hs_c, hs_u, _ = it["hs_code"]
             hs_bad = np.array([h is not None and not self._hs_ok(h) for h in hs_u] + [False])[hs_c]
@@ -890,10 +884,6 @@ def _per_pair(a: np.ndarray, b: np.ndarray, rows: np.ndarray, fn: Any) -> np.nda
         vals.append(-1 if v is None else v)
     out[idx] = np.array(vals, dtype=np.int64)[inv.reshape(-1)]
     return out
-
-
-def blank_mask_or_all(arr: pa.Array | None, n: int) -> np.ndarray:
-    return np.ones(n, dtype=bool) if arr is None else blank_mask(arr)
 
 
 def _parcel_ids(arr: pa.Array | None, n: int) -> pa.Array:
