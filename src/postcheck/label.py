@@ -343,7 +343,7 @@ def _problems(err: ValidationError, known_fields: set[str]) -> tuple[tuple[str, 
         loc = _loc(e["loc"])
         kind = e["type"]
         value: object = e.get("input", MISSING) if kind != "missing" else MISSING
-        msg = e["msg"]
+        msg: str = e["msg"]
         if kind == "value_error":
             msg = msg.removeprefix("Value error, ")
             if msg.startswith(": "):
@@ -353,7 +353,7 @@ def _problems(err: ValidationError, known_fields: set[str]) -> tuple[tuple[str, 
             close = _close_match(loc.rsplit(".", 1)[-1], known_fields)
             msg = "unknown field" + (f" (did you mean {close!r}?)" if close else "")
         elif _FRIENDLY.get(kind):
-            msg = _FRIENDLY[kind]
+            msg = _FRIENDLY[kind] or msg
         out.append((loc, value, msg))
     return tuple(out)
 

@@ -13,7 +13,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 from postcheck.money import cents
 
@@ -303,7 +303,7 @@ def unreadable_row(source: str, message: str, parcel_id: str | None = None) -> d
     return {k: neutralise_cell(v) for k, v in row.items()}
 
 
-def to_csv(reports: list[Report], unreadable: list[tuple[str, str]] = ()) -> str:
+def to_csv(reports: list[Report], unreadable: Iterable[tuple[str, str]] = ()) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     w.writeheader()

@@ -21,7 +21,7 @@ import csv
 import io
 import re
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from postcheck.errors import InvalidLabel, LabelReadError
 from postcheck.label import Label, label_from_dict
@@ -60,7 +60,7 @@ def _blank(v: Any) -> bool:
         return False
 
 
-def row_to_dict(row: Mapping[str, Any], items: list[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+def row_to_dict(row: Mapping[str, Any], items: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The label mapping for one row (unknown columns are kept so validation names them)."""
     out: dict[str, Any] = {}
     lines: dict[int, dict[str, Any]] = {}
@@ -97,7 +97,7 @@ def row_to_dict(row: Mapping[str, Any], items: list[Mapping[str, Any]] | None = 
     return out
 
 
-def label_from_row(row: Mapping[str, Any], *, items: list[Mapping[str, Any]] | None = None,
+def label_from_row(row: Mapping[str, Any], *, items: Sequence[Mapping[str, Any]] | None = None,
                    source: str = "row") -> Label:
     """Validate one row into a :class:`Label`; :class:`InvalidLabel` names the column."""
     try:

@@ -235,7 +235,7 @@ def form_to_dict(form: Mapping[str, Any], profile: Profile, *, where: str
             problems.append((path, ticked, f"one ticked box, not {len(ticked)} (profile {profile.name})"))
     for path, value in profile.constants.items():
         put(path, value)
-    items = []
+    items: list[dict[str, Any]] = []
     if profile.items:
         for n in range(profile.items_first, profile.items_first + profile.items_max):
             row: dict[str, Any] = {}

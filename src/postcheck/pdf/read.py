@@ -106,9 +106,9 @@ def open_pdf(data: bytes, source: str) -> Any:
         reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             try:
-                ok = reader.decrypt("")
+                ok = bool(reader.decrypt(""))
             except Exception:
-                ok = 0
+                ok = False
             if not ok:
                 raise LabelReadError(source, "is encrypted (password-protected); postcheck cannot read it. "
                                              "Save or print an unencrypted copy and check that")

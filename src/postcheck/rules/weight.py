@@ -149,7 +149,7 @@ def packaging_not_counted(ctx: Context) -> Iterator[Hit]:
         return
     g = ctx.gross_g
     if g is not None and g == ctx.net_g and (ctx.packaging_g is None or ctx.packaging_g > 0):
-        extra = (f"; with the {ctx.kg(ctx.packaging_g)} packaging it is {ctx.kg(ctx.expected_gross_g)}"
+        extra = (f"; with the {ctx.kg(ctx.packaging_g)} packaging it is {ctx.kg(ctx.net_g + ctx.packaging_g)}"
                  if ctx.packaging_g else "")
         yield Hit(
             message=(f"The declared gross weight {ctx.kg(g)} is exactly the goods' net weight: the "

@@ -98,7 +98,8 @@ def _cross_check(tariffs: list[Tariff], sdrs: list[SdrTable]) -> tuple[dict[str,
     products: dict[str, tuple[Tariff, ...]] = {}
     for pid, tables in by_id.items():
         undated = [t for t in tables if t.effective_from is None]
-        dated = sorted((t for t in tables if t.effective_from is not None), key=lambda t: t.effective_from)
+        dated = sorted((t for t in tables if t.effective_from is not None),
+                       key=lambda t: t.effective_from or dt.date.min)
         if undated and (dated or len(undated) > 1):
             other = (dated + undated[1:])[0]
             errors.append(TariffFileError(undated[0].path, "source.undated",
@@ -123,9 +124,9 @@ def _cross_check(tariffs: list[Tariff], sdrs: list[SdrTable]) -> tuple[dict[str,
             products[pid] = tuple(undated or dated)
     # names and aliases must point at one product only
     seen: dict[str, str] = {}
-    for pid, tables in products.items():
-        for t in tables:
-            for key in {t.id.lower(), t.name.lower(), *(a.lower() for a in t.aliases)}:
+    for pid, tabs in products.items():
+        for t in tabs:
+            for key in {_norm(t.id), _norm(t.name), *(_norm(a) for a in t.aliases)}:
                 if seen.setdefault(key, pid) != pid:
                     errors.append(TariffFileError(t.path, "aliases",
                                                   f"name {key!r} is used by products {seen[key]} and {pid}"))
@@ -275,7 +276,7 @@ class Rates:
         """Every table of a product, user layers first, each sorted by date."""
         pid = self.resolve(service)
         out: list[Tariff] = []
-        for layer in reversed(self.layers):
+        for layer in reversed(self.layers):  # user layers first
             out.extend(layer.products.get(pid, ()))
         return out
 
