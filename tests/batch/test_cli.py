@@ -131,3 +131,48 @@ def test_resume_after_sigkill(tmp_path):
     assert out.read_bytes() == whole.read_bytes()
     assert "parcels read: 60000" in r.stdout
     assert len(part) < len(whole.read_bytes())  # it really was interrupted
+
+
+def _check_codes(path: Path, option: str, value: str) -> list[list[str]]:
+    """Finding codes per readable row as ``postcheck.check`` gives them with the option (the reference)."""
+    from postcheck.checker import check
+    from postcheck.errors import PostcheckError
+    from postcheck.rows import label_from_row
+
+    kw = {"tolerance": value} if option == "--tolerance" else {option[2:]: value.split(",")}
+    out = []
+    for row in csv.DictReader(path.open(encoding="utf-8", newline="")):
+        try:
+            out.append([f.code for f in check(label_from_row(row, source="x"), **kw).findings])
+        except PostcheckError:
+            continue
+    return out
+
+
+@pytest.mark.parametrize("args", [("--select", "P201"), ("--ignore", "P2,W1"), ("--tolerance", "2%")])
+def test_select_ignore_tolerance_like_check(tmp_path, sample_csv, args):
+    rows = sample_csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    p = tmp_path / "some.csv"
+    p.write_text("".join(rows[:300]), encoding="utf-8")
+    out = tmp_path / "o.csv"
+    r = CliRunner().invoke(cli, ["batch", str(p), "-o", str(out), *args])
+    assert r.exit_code in (1, 2), r.output
+    got = [row["codes"].split() for row in csv.DictReader(out.open(encoding="utf-8")) if row["status"] != "unreadable"]
+    assert got == _check_codes(p, *args)
+    if args[0] == "--select":
+        assert {c for codes in got for c in codes} == {"P201"}
+
+
+def test_settings_file_is_honoured(tmp_path, monkeypatch):
+    (tmp_path / "postcheck.toml").write_text('ignore = ["P2", "W1"]\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, output, out = _run(tmp_path, OK_ROW + SHORT_ROW)
+    assert code == 0, output
+    assert [r["codes"] for r in csv.DictReader(out.open())] == ["", ""]
+    code, output, out = _run(tmp_path, OK_ROW + SHORT_ROW, "--ignore", "C3", "--force")  # command line wins
+    assert code == 1, output
+
+
+def test_bad_selection_or_tolerance_is_a_usage_error(tmp_path):
+    assert _run(tmp_path, OK_ROW, "--select", "Z999")[0] == 2
+    assert _run(tmp_path, OK_ROW, "--tolerance", "lots", "--force")[0] == 2

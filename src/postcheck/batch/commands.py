@@ -38,9 +38,16 @@ __all__ = ["register", "batch"]
 @click.option("--resume", is_flag=True, help="Carry on an interrupted run after its last complete chunk.")
 @click.option("--rates", "rates_dirs", multiple=True, type=click.Path(file_okay=False),
               help="Add a tariff folder (negotiated or newer prices); repeatable.")
-def batch(input_path: str, output_path: str, items_path: str | None, engine: str, jobs: int | None,
-          scheduler: str | None, chunk_size: int | None, out_format: str | None, in_format: str | None,
-          date_text: str | None, force: bool, resume: bool, rates_dirs: tuple[str, ...]) -> None:
+@click.option("--select", multiple=True, help="Only these rules (code, prefix or name); repeatable or comma-separated.")
+@click.option("--ignore", multiple=True, help="Skip these rules (code, prefix or name).")
+@click.option("--tolerance", default=None,
+              help='Allowed difference between measured and declared weight: "10 g" (default), "2%", '
+                   'or "10 g, 2%" (the larger).')
+@click.pass_context
+def batch(ctx: click.Context, input_path: str, output_path: str, items_path: str | None, engine: str,
+          jobs: int | None, scheduler: str | None, chunk_size: int | None, out_format: str | None,
+          in_format: str | None, date_text: str | None, force: bool, resume: bool, rates_dirs: tuple[str, ...],
+          select: tuple[str, ...], ignore: tuple[str, ...], tolerance: str | None) -> None:
     """Check every parcel in INPUT (CSV, JSON Lines or Parquet) and write one result per row.
 
     \b
@@ -48,6 +55,9 @@ def batch(input_path: str, output_path: str, items_path: str | None, engine: str
     ship_date, currency, postage_paid, packaging_weight, gross_weight, ..., and contents in
     item1_description, item1_net_weight, item1_value ... columns, or in --items FILE keyed by
     parcel_id).  A row that cannot be read becomes a result with the reason and its row number.
+
+    --select, --ignore and --tolerance work as in 'postcheck check' (and come from the settings
+    file when not given); with any of them in force the rows are checked on the exact per-row path.
 
     Exit status 0 when every parcel is OK, 1 when some parcel has an error-level finding, 2 when
     some rows could not be read (every row is still written).
@@ -60,6 +70,27 @@ def batch(input_path: str, output_path: str, items_path: str | None, engine: str
                    err=True)
         sys.exit(2)
     from postcheck.batch.run import run_batch, stderr_is_terminal
+    from postcheck.config import Settings, find_settings
+    from postcheck.rules import Selection
+
+    settings = ctx.obj if isinstance(ctx.obj, Settings) else find_settings()
+    # the command line beats the settings file, option by option (as 'postcheck check')
+    sel = _split(select) or list(settings.select)
+    ign = _split(ignore) or list(settings.ignore)
+    tolerance = tolerance or settings.tolerance
+    rates_dirs = (*settings.rates, *rates_dirs)
+    try:
+        Selection(sel or None, ign)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--select/--ignore") from None
+    if tolerance is not None:
+        from postcheck.errors import PostcheckError
+        from postcheck.rules.context import Tolerance
+
+        try:
+            Tolerance.parse(tolerance)
+        except (ValueError, PostcheckError) as e:
+            raise click.BadParameter(str(e), param_hint="--tolerance") from None
 
     as_of = None
     if date_text:
@@ -86,12 +117,18 @@ def batch(input_path: str, output_path: str, items_path: str | None, engine: str
     try:
         summary = run_batch(input_path, output_path, in_format=in_format, out_format=out_format, engine=engine,
                             jobs=jobs, chunk_size=chunk_size, force=force, resume=resume, rates_dirs=rates_dirs,
-                            as_of=as_of, items_path=items_path, progress=progress, scheduler=scheduler)
+                            as_of=as_of, items_path=items_path, progress=progress, scheduler=scheduler,
+                            select=tuple(sel), ignore=tuple(ign), tolerance=tolerance)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
     click.echo(summary.text())
     sys.exit(summary.exit_code)
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    """Codes given as repeated options or comma-separated."""
+    return [p.strip() for v in values for p in v.split(",") if p.strip()]
 
 
 def register(cli: Any) -> None:

@@ -223,10 +223,20 @@ class Engine:
     """Checks chunks of rows against one set of tariffs (state is per process: memoised cells,
     tariffs as integer arrays, selections by date)."""
 
-    def __init__(self, rates: Rates, *, as_of: dt.date | None = None, vector: bool = True) -> None:
+    def __init__(self, rates: Rates, *, as_of: dt.date | None = None, vector: bool = True,
+                 select: Iterable[str] | None = None, ignore: Iterable[str] = (), tolerance: str | None = None) -> None:
         self.rates = rates
         self.as_of = as_of
-        self.vector = vector
+        #: options passed on to check(); a selection or tolerance of its own is honoured on the exact
+        #: per-row path (the vectorised rules assume every rule and the default tolerance)
+        self.options: dict[str, Any] = {}
+        if select:
+            self.options["select"] = list(select)
+        if ignore:
+            self.options["ignore"] = list(ignore)
+        if tolerance is not None:
+            self.options["tolerance"] = tolerance
+        self.vector = vector and not self.options
         self.memo = CellMemo()
         self._vt: dict[int, VectorTariff] = {}
         self._tariffs: list[Any] = []
@@ -247,7 +257,8 @@ class Engine:
         """Exactly what ``postcheck check`` does with one row: ``(status, report, error)``."""
         try:
             lab = label_from_row(row, items=items, source=source)
-            report = check(lab, rates=self.rates, as_of=self.as_of, source=source, parcel_id=parcel_id)
+            report = check(lab, rates=self.rates, as_of=self.as_of, source=source, parcel_id=parcel_id,
+                           **self.options)
         except PostcheckError as e:
             return STATUS_UNREADABLE, None, str(e)
         return (STATUS_OK if report.ok else STATUS_ERROR), report, None
@@ -255,7 +266,7 @@ class Engine:
     def check_labels(self, labels: Iterable[Any], sources: Iterable[str]) -> Iterable[tuple[str, Report | None, str | None]]:
         for lab, src in zip(labels, sources):
             try:
-                report = check(lab, rates=self.rates, as_of=self.as_of, source=src)
+                report = check(lab, rates=self.rates, as_of=self.as_of, source=src, **self.options)
             except PostcheckError as e:
                 yield STATUS_UNREADABLE, None, str(e)
                 continue

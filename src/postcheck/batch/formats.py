@@ -66,6 +66,7 @@ class Chunk:
     lines: int = 0
     encoding: str = "utf-8"
     names: list[str] = field(default_factory=list)
+    quoted_nl: bool | None = None  # a line break inside quotes (None: not known yet)
 
 
 # ---------------------------------------------------------------------------- CSV
@@ -112,7 +113,10 @@ def _record_end(data: bytes) -> int | None:
 
 def _line_count(data: bytes) -> int:
     """Lines as Python's universal newlines count them (\\n, \\r\\n, lone \\r)."""
-    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n") + (0 if data.endswith((b"\n", b"\r")) or not data else 1)
+    end = 0 if data.endswith((b"\n", b"\r")) or not data else 1
+    if b"\r" not in data:
+        return data.count(b"\n") + end
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n") + end
 
 
 def _last_record_end(block: bytes) -> tuple[int, bool]:
@@ -154,17 +158,20 @@ def csv_chunks(path: str | Path, *, block_bytes: int = 16 << 20, start: int | No
             data = carry + block
             if not data:
                 return
+            quoted_nl: bool | None = None
             if block:
-                cut, _ = _last_record_end(data)
+                cut, quoted = _last_record_end(data)
                 if cut == 0:  # one record longer than a block
                     carry = data
                     continue
+                quoted_nl = False if not quoted else None  # the piece's quotes are a prefix of the block's
             else:
                 cut = len(data)
             piece, carry = data[:cut], data[cut:]
-            yield Chunk("csv", piece, lines + 1, pos + cut, lines + _line_count(piece), encoding=encoding,
-                        names=names)
-            lines += _line_count(piece)
+            count = _line_count(piece)
+            yield Chunk("csv", piece, lines + 1, pos + cut, lines + count, encoding=encoding,
+                        names=names, quoted_nl=quoted_nl)
+            lines += count
             pos += cut
             if not block and not carry:
                 return
@@ -177,9 +184,11 @@ def parse_csv_chunk(chunk: Chunk) -> tuple[Any, list[int], dict[int, dict[str, A
 
     data: bytes = chunk.data
     names = chunk.names
-    _, quoted_nl = _last_record_end(data)
-    simple = (not quoted_nl and b"\n\n" not in data and b"\n\r\n" not in data and not data.startswith((b"\n", b"\r"))
-              and data.count(b"\r") == data.count(b"\r\n"))
+    quoted_nl = chunk.quoted_nl
+    if quoted_nl is None:
+        _, quoted_nl = _last_record_end(data)
+    simple = (not quoted_nl and b"\n\n" not in data and not data.startswith((b"\n", b"\r"))
+              and (b"\r" not in data or (b"\n\r\n" not in data and data.count(b"\r") == data.count(b"\r\n"))))
     if simple:
         bad: list[Any] = []
         try:

@@ -38,6 +38,9 @@ class BatchOptions:
     vector: bool = True
     rates_dirs: tuple[str, ...] = ()
     as_of: dt.date | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    tolerance: str | None = None
 
 
 @dataclass
@@ -96,10 +99,11 @@ def _engine(opts: BatchOptions) -> Any:
     from postcheck.batch.engine import Engine
     from postcheck.tariffs import Rates
 
-    key = (opts.rates_dirs, opts.as_of, opts.vector)
+    key = (opts.rates_dirs, opts.as_of, opts.vector, opts.select, opts.ignore, opts.tolerance)
     eng = _ENGINES.get(key)
     if eng is None:
-        eng = _ENGINES[key] = Engine(Rates.load(list(opts.rates_dirs)), as_of=opts.as_of, vector=opts.vector)
+        eng = _ENGINES[key] = Engine(Rates.load(list(opts.rates_dirs)), as_of=opts.as_of, vector=opts.vector,
+                                     select=opts.select, ignore=opts.ignore, tolerance=opts.tolerance)
     return eng
 
 
@@ -214,11 +218,13 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
               chunk_size: int | None = None, force: bool = False, resume: bool = False,
               rates_dirs: tuple[str, ...] = (), as_of: dt.date | None = None, items_path: str | None = None,
               progress: Callable[[int], None] | None = None, dask_client: Any = None,
-              scheduler: str | None = None) -> Summary:
+              scheduler: str | None = None, select: tuple[str, ...] = (), ignore: tuple[str, ...] = (),
+              tolerance: str | None = None) -> Summary:
     """Check every row of ``input_path`` and write one result per row to ``output_path``.
 
     ``chunk_size`` is in rows (about; CSV chunks are cut by bytes).  ``progress`` is called with
-    the input bytes (or rows) read so far."""
+    the input bytes (or rows) read so far.  ``select``, ``ignore`` and ``tolerance`` are those of
+    :func:`postcheck.check`; with any of them the rows are checked on the exact per-row path."""
     from postcheck.batch.formats import INPUT_FORMATS, OUTPUT_FORMATS, format_of
 
     inp, out = Path(input_path), Path(output_path)
@@ -247,12 +253,15 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
                                     "complete (write CSV, then convert)")
     if engine not in ENGINES:
         raise ValueError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    opts = BatchOptions(source=str(inp), out_format=fout, vector=engine != "python", rates_dirs=tuple(rates_dirs),
-                        as_of=as_of)
+    exact_only = bool(select or ignore or tolerance is not None)  # the vector rules assume the defaults
+    opts = BatchOptions(source=str(inp), out_format=fout, vector=engine != "python" and not exact_only, rates_dirs=tuple(rates_dirs),
+                        as_of=as_of, select=tuple(select), ignore=tuple(ignore), tolerance=tolerance)
     if items_path is not None:
         return _run_with_items(inp, out, part, fin, fout, opts, items_path, force)
     if jobs is None:
-        jobs = min(2, os.cpu_count() or 1)
+        # the vector engine spends most of its time in pyarrow and numpy, which already use every core
+        # for parsing; worker processes cost more (start-up, tariffs, memo, copies) than they gain
+        jobs = min(2, os.cpu_count() or 1) if not opts.vector or engine == "dask" else 1
     rows_hint = chunk_size or 100_000
     summary = Summary()
     encoding = "utf-8"
