@@ -9,8 +9,9 @@ in three tiers:
 2. **Vectorised rules** for the parcels that make up almost every batch: basis weight, price
    and net-weight price per tariff (:mod:`postcheck.batch.prices`), then the weight (W101,
    W103), postage (P201, P202, P209), customs (C305, C307-C310, C312) and tracking-number
-   (I401) rules over whole columns.  Only rows with a finding get a Python loop, to write the
-   same messages the rules write.
+   (I401) rules over whole columns.  Their messages are written a rule at a time over the rows
+   it fires on (pyarrow string joins of the rule's fixed text and formatted numbers), in the order
+   ``check()`` reports them; verdicts once per distinct (error codes, currency, shortfall).
 3. **Per-row fallback** to :func:`postcheck.check` for whatever tier 2 cannot decide exactly:
    refusals (over weight, size, zone, no tariff in force), the rarer rules (W102, W104, C301-C304,
    C306, C311), rows with two bad cells, and values finer than a picogram.  It is exact by
@@ -25,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable
 

@@ -112,8 +112,8 @@ def process_chunk(chunk: Any, opts: BatchOptions, header: bool) -> tuple[bytes, 
     from postcheck.batch.formats import encode_results, parse_csv_chunk
 
     eng = _engine(opts)
-    if chunk.kind == "csv":
-        table, numbers, raw = parse_csv_chunk(chunk)
+    if chunk.kind in ("csv", "parsed"):
+        table, numbers, raw = parse_csv_chunk(chunk) if chunk.kind == "csv" else chunk.data
         res = eng.check_table(table, rows=numbers, source=opts.source, unit="row", raw=raw)
     elif chunk.kind == "table":
         t = chunk.data
@@ -122,6 +122,18 @@ def process_chunk(chunk: Any, opts: BatchOptions, header: bool) -> tuple[bytes, 
         res = _check_jsonl(eng, chunk.data, opts.source)
     table = res.table()
     return encode_results(table, opts.out_format, header=header), _summarise(res)
+
+
+def prepare_chunk(chunk: Any, opts: BatchOptions, header: bool) -> tuple[Any, BatchOptions, bool]:
+    """Parse a CSV chunk ahead of :func:`process_chunk` (in a reading thread: pyarrow's parser
+    releases the GIL, so reading the next chunk overlaps checking this one)."""
+    from dataclasses import replace
+
+    from postcheck.batch.formats import parse_csv_chunk
+
+    if chunk.kind == "csv":
+        chunk = replace(chunk, kind="parsed", data=parse_csv_chunk(chunk))
+    return chunk, opts, header
 
 
 def _check_jsonl(eng: Any, lines: list[tuple[int, bytes]], source: str) -> Any:
@@ -178,8 +190,7 @@ class _Pool:
 
     def map(self, fn: Callable[..., Any], items: Iterator[tuple]) -> Iterator[Any]:
         if self.client is None and self.executor is None:
-            for args in items:
-                yield fn(*args)
+            yield from _read_ahead(fn, items)
             return
         window: deque[Any] = deque()
         limit = self.jobs + 1
@@ -196,6 +207,50 @@ class _Pool:
     def close(self) -> None:
         if self.executor is not None:
             self.executor.shutdown(cancel_futures=True)
+
+
+def _read_ahead(fn: Callable[..., Any], items: Iterator[tuple]) -> Iterator[Any]:
+    """``fn`` over ``items`` in this process, with the next chunks read and parsed by a thread
+    (at most two ahead, so memory stays flat)."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for args in items:
+                item = ("ok", prepare_chunk(*args))
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(("end", None))
+        except BaseException as e:  # handed to the consumer, raised there
+            q.put(("err", e))
+
+    t = threading.Thread(target=produce, name="postcheck-read", daemon=True)
+    t.start()
+    try:
+        while True:
+            kind, value = q.get()
+            if kind == "end":
+                break
+            if kind == "err":
+                raise value
+            yield fn(*value)
+    finally:
+        stop.set()
+        while t.is_alive():  # let a producer blocked on a full queue finish
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                t.join(0.05)
 
 
 def _journal_path(part: Path) -> Path:
