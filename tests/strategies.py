@@ -1,4 +1,4 @@
-"""Hypothesis strategies for weights and parcels, shared by the property tests.
+"""Hypothesis strategies for weights, parcels and labels: the one module every test reuses.
 
 Weights are drawn as exact Decimal grams at milligram resolution (the finest resolution a step
 edge is promised at: 500 g is in the "up to 0.5 kg" step, 500.001 g is not), then spelled the
@@ -8,10 +8,13 @@ ways a label writes them: g, kg, oz, lb, with a decimal point or a decimal comma
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from hypothesis import strategies as st
 
+from postcheck.identifiers import s10_check_digit
+from postcheck.label import Label
 from postcheck.tariffs import Tariff
 from postcheck.units import GRAMS_PER, grams_to
 
@@ -90,3 +93,113 @@ def max_priced_g(t: Tariff) -> Decimal:
         return t.limits.max_weight_g
     last = t.steps[-1].up_to_g
     return last + 4 * t.beyond.increment_g if t.beyond else last
+
+
+# ---------------------------------------------------------------------------- labels
+# Hypothesis strategies for whole labels (the PDF round trip and anything else that needs one).
+# 
+# Labels are drawn so that ``postcheck fix`` can correct them completely: a product postcheck can
+# price (Canada Post Small Packet USA Air, 2022-03-01), specific descriptions, valid HS numbers,
+# weights within the product's 2 kg limit; what varies is everything a fix or a PDF must carry:
+# gross weight present or not, packaging, postage paid, category, addresses, accents, decimals.
+# Text is drawn from Windows-1252 letters so the printed page can say it exactly.
+
+DESCRIPTIONS = ("Handmade ceramic coffee mug", "Linen tea towel", "Wool knitted scarf", "Paperback novel",
+                "Tasse en céramique", "Torchon en lin brodé", "Men's cotton shirt", "Maple wood cutting board",
+                "Porte-clés en étain", "Silk necktie")
+HS = ("6912.00", "6302.51", "6117.10", "4901.99", "6205.20", "4419.12", "8308.10", "6215.10")
+WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyzéèàçôÉABCDEFGHIJKLMNOPQRSTUVWXYZ -'.", min_size=1,
+                max_size=24).map(lambda s: " ".join(s.split())).filter(lambda s: len(s) >= 2 and s[0].isalpha())
+
+
+def _grams(lo: int, hi: int) -> st.SearchStrategy[Decimal]:
+    return st.integers(lo, hi).map(lambda n: Decimal(n) / 10)  # decigram resolution
+
+
+@st.composite
+def tracking_numbers(draw) -> str:
+    serial = f"{draw(st.integers(0, 99_999_999)):08d}"
+    return f"RR{serial}{s10_check_digit(serial)}CA"
+
+
+@st.composite
+def addresses(draw, country: str) -> dict:
+    d = {"name": draw(WORDS), "street": draw(WORDS), "city": draw(WORDS), "country": country}
+    for key in ("business", "postcode", "phone"):
+        if draw(st.booleans()):
+            d[key] = draw(WORDS) if key == "business" else draw(st.from_regex(r"[A-Z0-9]{3} ?[0-9A-Z]{3}", fullmatch=True))
+    return d
+
+
+@st.composite
+def items(draw) -> dict:
+    return {"description": draw(st.sampled_from(DESCRIPTIONS)), "quantity": draw(st.integers(1, 5)),
+            "net_weight": f"{draw(_grams(100, 4000))} g",
+            "value": f"{Decimal(draw(st.integers(100, 20000))) / 100:.2f}",
+            "hs_code": draw(st.sampled_from(HS)), "origin_country": "CA"}
+
+
+@st.composite
+def label_dicts(draw, *, max_items: int = 4) -> dict:
+    """A label in its JSON shape, fixable by ``postcheck fix``."""
+    lines = draw(st.lists(items(), min_size=1, max_size=max_items))
+    net = sum(Decimal(i["net_weight"].split()[0]) for i in lines)
+    packaging = draw(_grams(0, 1500))
+    if net + packaging > 1950:
+        packaging = Decimal(0)
+        for i in lines:
+            i["net_weight"] = f"{Decimal(i['net_weight'].split()[0]) / len(lines) / 2:.1f} g"
+    d: dict = {"form": "CN23", "service": "small_packet_usa_air", "origin": "CA", "destination": "US",
+               "ship_date": dt.date(2022, 3, 1).isoformat(), "currency": "CAD",
+               "category": draw(st.sampled_from(["sale_of_goods", "commercial_sample", "other"])),
+               "items": lines, "packaging_weight": f"{packaging} g",
+               "postage_paid": f"{Decimal(draw(st.integers(500, 4000))) / 100:.2f}",
+               "sender": draw(addresses("CA")), "addressee": draw(addresses("US"))}
+    if d["category"] == "other":
+        d["explanation"] = draw(WORDS)
+    if draw(st.booleans()):
+        d["tracking_number"] = draw(tracking_numbers())
+    if draw(st.booleans()):
+        d["invoice_number"] = f"INV-{draw(st.integers(1, 99999))}"
+    if draw(st.booleans()):
+        d["comments"] = draw(WORDS)
+    return d
+
+
+def labels(**kw) -> st.SearchStrategy[Label]:
+    return label_dicts(**kw).map(Label.model_validate)
+
+
+@st.composite
+def priced_parcels(draw, products):
+    """(tariff, label dict, net mg, packaging mg) for any bundled table: weights in whole mg."""
+    t = draw(st.sampled_from(products))
+    if t.zones_by == "country":
+        dest = draw(st.sampled_from(sorted(c for c in t.countries if len(c) == 2 and c not in ("AC", "TA", "XZ"))))
+        zone = None
+    elif t.zones_by == "input":
+        dest = sorted(t.destinations)[0]
+        zone = draw(st.sampled_from(t.zone_names))
+    else:
+        dest = draw(st.sampled_from(["FR", "US", "JP", "GB", "BR"]))
+        zone = None
+    limit = t.limits.max_weight_g or t.steps[-1].up_to_g
+    # net weights in whole milligrams, total at most the limit minus the packaging
+    pack_mg = draw(st.integers(0, 200_000))
+    n_items = draw(st.integers(1, 4))
+    max_item = max(1, int((limit * 1000 - pack_mg) // n_items))
+    nets = [draw(st.integers(1, max_item)) for _ in range(n_items)]
+    date = t.effective_from or dt.date(2025, 6, 1)
+    origin = sorted(t.origins)[0]
+    international = origin != dest
+    label = {
+        "service": t.id, "origin": origin, "destination": dest, "ship_date": date.isoformat(),
+        "currency": t.currency, "category": "gift" if international else None,
+        "form": "CN23" if international else None,
+        "items": [{"description": f"Wool scarf no. {i}", "net_weight": f"{Decimal(mg) / 1000} g", "value": "10.00"}
+                  for i, mg in enumerate(nets)],
+        "packaging_weight": f"{Decimal(pack_mg) / 1000} g",
+    }
+    if zone:
+        label["zone"] = zone
+    return t, {k: v for k, v in label.items() if v is not None}, sum(nets), pack_mg

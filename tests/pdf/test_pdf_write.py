@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
-from label_strategies import labels
+from strategies import labels
 from pdf_samples import filled_form, story_pdf
 from postcheck.checker import check
 from postcheck.cli import cli
