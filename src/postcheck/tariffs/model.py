@@ -196,6 +196,7 @@ class _Reader:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._zone_sets: dict[tuple[str, ...], frozenset[str]] = {}
 
     def fail(self, key: str, problem: str) -> TariffFileError:
         return TariffFileError(self.path, key, problem)
@@ -263,13 +264,20 @@ class _Reader:
     def zone_prices(self, value: Any, key: str, zones: tuple[str, ...]) -> dict[str, Decimal]:
         if not isinstance(value, dict):
             raise self.fail(key, "expected a table of zone = price")
+        known = self._zone_sets.get(zones)
+        if known is None:
+            known = self._zone_sets[zones] = frozenset(zones)
         out: dict[str, Decimal] = {}
+        price = _PRICE.match
         for z, p in value.items():
-            if z not in zones:
+            if z not in known:
                 raise self.fail(f"{key}.{z}", f"unknown zone (zones: {', '.join(zones)})")
-            out[z] = self.price(p, f"{key}.{z}")
-        missing = [z for z in zones if z not in out]
-        if missing:
+            if type(p) is str and price(p):  # the common case, without the checks' overhead
+                out[z] = Decimal(p)
+            else:
+                out[z] = self.price(p, f"{key}.{z}")
+        if len(out) != len(known):
+            missing = [z for z in zones if z not in out]
             raise self.fail(key, f"no price for zone(s) {', '.join(missing)}")
         return out
 
