@@ -812,32 +812,95 @@ class Engine:
         return hit
 
     def _s10_invalid(self, arr: pa.Array, rows: np.ndarray) -> np.ndarray:
-        """Rows whose tracking number (stripped text) has an S10 problem (vectorised check digit)."""
+        """Rows whose tracking number (stripped text) has an S10 problem.  Numbers written plainly
+        (13 ASCII characters, letters and digits in place) are checked on their bytes with numpy;
+        the others through :func:`_s10_invalid_text`."""
         out = np.zeros(len(rows), dtype=bool)
         if not rows.any():
             return out
         idx = np.flatnonzero(rows)
         sub = arr.take(pa.array(idx))
-        ascii_ = pc.fill_null(pc.string_is_ascii(sub), False).to_numpy(zero_copy_only=False)
-        norm = pc.utf8_upper(pc.replace_substring_regex(sub, r"[ \t\n\r\x0b\x0c\x1c-\x1f-]", ""))
-        fmt = pc.fill_null(pc.match_substring_regex(norm, _S10), False).to_numpy(zero_copy_only=False) & ascii_
-        ok = fmt.copy()
-        if fmt.any():
-            good = np.flatnonzero(fmt)
-            well = norm.take(pa.array(good))
-            d = np.stack([pc.cast(pc.utf8_slice_codeunits(well, k, k + 1), pa.int64()).to_numpy(zero_copy_only=False)
-                          for k in range(2, 11)])
-            s = (d[:8] * np.array([8, 6, 4, 2, 3, 5, 9, 7])[:, None]).sum(axis=0)
-            c = 11 - s % 11
-            c = np.where(c == 10, 0, np.where(c == 11, 5, c))
-            ok[good] = c == d[8]
-            si_ok = pc.is_in(pc.utf8_slice_codeunits(well, 0, 2), value_set=_assigned_indicators())
-            cc_ok = pc.is_in(pc.utf8_slice_codeunits(well, 11, 13), value_set=_countries())
-            ok[good] &= (pc.and_(si_ok, cc_ok)).to_numpy(zero_copy_only=False)
-        for j in np.flatnonzero(~ascii_).tolist():
-            ok[j] = not s10_problems(sub[j].as_py())
+        where, b = _s10_plain(sub)
+        ok = np.zeros(len(idx), dtype=bool)
+        if len(where):
+            ok[where] = _s10_plain_valid(b)
+        rest = np.ones(len(idx), dtype=bool)
+        rest[where] = False
+        if rest.any():
+            r = np.flatnonzero(rest)
+            ok[r] = ~_s10_invalid_text(sub.take(pa.array(r)))
         out[idx] = ~ok
         return out
+
+
+def _s10_plain(sub: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``(positions, bytes)`` of the cells that are a plain S10 number: 13 bytes, two ASCII letters,
+    nine digits, two ASCII letters (either case).  ``bytes`` is a (k, 13) uint8 matrix, upper-cased,
+    which is what ``normalise_s10`` makes of such a cell."""
+    lens = pc.fill_null(pc.binary_length(sub), 0).to_numpy(zero_copy_only=False)
+    cand = np.flatnonzero(lens == 13)
+    if not len(cand):
+        return cand, np.zeros((0, 13), dtype=np.uint8)
+    s = sub.take(pa.array(cand))
+    offs = np.frombuffer(s.buffers()[1], dtype=np.int32, count=len(s) + 1, offset=s.offset * 4)
+    data = np.frombuffer(s.buffers()[2], dtype=np.uint8)
+    b = data[offs[:-1, None] + np.arange(13)]
+    letters = b[:, [0, 1, 11, 12]]
+    lower = (letters >= 97) & (letters <= 122)
+    letters = np.where(lower, letters - 32, letters)
+    digits = b[:, 2:11]
+    plain = (((letters >= 65) & (letters <= 90)).all(axis=1) & ((digits >= 48) & (digits <= 57)).all(axis=1))
+    b = b[plain].copy()
+    b[:, [0, 1, 11, 12]] = letters[plain]
+    return cand[plain], b
+
+
+def _s10_plain_valid(b: np.ndarray) -> np.ndarray:
+    """Valid S10 numbers among plain ones (bytes from :func:`_s10_plain`): check digit, assigned
+    service indicator, ISO country."""
+    d = b[:, 2:11].astype(np.int64) - 48
+    s = (d[:, :8] * np.array([8, 6, 4, 2, 3, 5, 9, 7])).sum(axis=1)
+    c = 11 - s % 11
+    c = np.where(c == 10, 0, np.where(c == 11, 5, c))
+    l = b.astype(np.int64) - 65
+    si, cc = _letter_pairs()
+    return (c == d[:, 8]) & si[l[:, 0], l[:, 1]] & cc[l[:, 11], l[:, 12]]
+
+
+@lru_cache(maxsize=1)
+def _letter_pairs() -> tuple[np.ndarray, np.ndarray]:
+    """26 x 26 tables: assigned service indicators, ISO country codes."""
+    out = []
+    for arr in (_assigned_indicators(), _countries()):
+        t = np.zeros((26, 26), dtype=bool)
+        for v in arr.to_pylist():
+            t[ord(v[0]) - 65, ord(v[1]) - 65] = True
+        out.append(t)
+    return out[0], out[1]
+
+
+def _s10_invalid_text(sub: pa.Array) -> np.ndarray:
+    """Cells (stripped text, not blank) with an S10 problem, through pyarrow's text kernels
+    (non-ASCII cells through :func:`s10_problems`)."""
+    ascii_ = pc.fill_null(pc.string_is_ascii(sub), False).to_numpy(zero_copy_only=False)
+    norm = pc.utf8_upper(pc.replace_substring_regex(sub, r"[ \t\n\r\x0b\x0c\x1c-\x1f-]", ""))
+    fmt = pc.fill_null(pc.match_substring_regex(norm, _S10), False).to_numpy(zero_copy_only=False) & ascii_
+    ok = fmt.copy()
+    if fmt.any():
+        good = np.flatnonzero(fmt)
+        well = norm.take(pa.array(good))
+        d = np.stack([pc.cast(pc.utf8_slice_codeunits(well, k, k + 1), pa.int64()).to_numpy(zero_copy_only=False)
+                      for k in range(2, 11)])
+        s = (d[:8] * np.array([8, 6, 4, 2, 3, 5, 9, 7])[:, None]).sum(axis=0)
+        c = 11 - s % 11
+        c = np.where(c == 10, 0, np.where(c == 11, 5, c))
+        ok[good] = c == d[8]
+        si_ok = pc.is_in(pc.utf8_slice_codeunits(well, 0, 2), value_set=_assigned_indicators())
+        cc_ok = pc.is_in(pc.utf8_slice_codeunits(well, 11, 13), value_set=_countries())
+        ok[good] &= (pc.and_(si_ok, cc_ok)).to_numpy(zero_copy_only=False)
+    for j in np.flatnonzero(~ascii_).tolist():
+        ok[j] = not s10_problems(sub[j].as_py())
+    return ~ok
 
 
 @lru_cache(maxsize=1)
