@@ -69,7 +69,7 @@ def batch(ctx: click.Context, input_path: str, output_path: str, items_path: str
         click.echo("postcheck: error: 'postcheck batch' needs numpy and pyarrow: pip install 'postcheck[fast]'",
                    err=True)
         sys.exit(2)
-    from postcheck.batch.run import run_batch, stderr_is_terminal
+    from postcheck.batch.run import arrow_without_pandas, run_batch, stderr_is_terminal
     from postcheck.config import Settings, find_settings
     from postcheck.rules import Selection
 
@@ -101,6 +101,8 @@ def batch(ctx: click.Context, input_path: str, output_path: str, items_path: str
                                      param_hint="--date") from None
     if engine != "dask" and scheduler:
         raise click.BadParameter("only with --engine dask", param_hint="--scheduler")
+    if engine != "dask":
+        arrow_without_pandas()  # this process has no use for pandas
     bar: Any = None
     progress = None
     if stderr_is_terminal():

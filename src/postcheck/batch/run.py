@@ -268,6 +268,33 @@ def _fingerprint(path: Path) -> dict[str, Any]:
     return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
+def arrow_without_pandas() -> None:
+    """Keep pyarrow from importing pandas (a quarter of a second) in a process that never uses it
+    (``postcheck batch`` without Dask).
+
+    The first time pyarrow builds an array it imports pandas, only to ask whether the input is a
+    pandas object.  With ``pandas`` briefly unimportable, that first question is answered "no
+    pandas" and pyarrow does not ask again; anything that really needs pandas later (``to_pandas``,
+    ``from_pandas``) still imports it, since those calls retry the import."""
+    if "pandas" in sys.modules:
+        return
+    import pyarrow as pa
+
+    class _NoPandas:
+        @staticmethod
+        def find_spec(name: str, path: Any = None, target: Any = None) -> None:
+            if name == "pandas":
+                raise ImportError("pandas is not needed here")
+            return None
+
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)  # type: ignore[arg-type]
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(finder)  # type: ignore[arg-type]
+
+
 def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str | None = None,
               out_format: str | None = None, engine: str = "auto", jobs: int | None = None,
               chunk_size: int | None = None, force: bool = False, resume: bool = False,
