@@ -44,15 +44,22 @@ CATEGORIES: tuple[str, ...] = ("gift", "documents", "commercial_sample", "return
                                "other")
 
 
+#: Codes outside ISO 3166-1's assigned list that postal price lists use for real destinations:
+#: XK Kosovo (user-assigned; used by the EU, the IMF and USPS's list), AC Ascension and TA
+#: Tristan da Cunha (exceptionally reserved; Canada Post's rate-code list prints them).
+POSTAL_EXTRA_COUNTRIES = frozenset({"XK", "AC", "TA"})
+
+
 @lru_cache(maxsize=1)
 def _countries() -> frozenset[str]:
     import pycountry
 
-    return frozenset(c.alpha_2 for c in pycountry.countries)
+    return frozenset(c.alpha_2 for c in pycountry.countries) | POSTAL_EXTRA_COUNTRIES
 
 
 def is_country(code: object) -> bool:
-    """True for an ISO 3166-1 alpha-2 code (upper case) such as ``"CA"``."""
+    """True for an ISO 3166-1 alpha-2 code (upper case) such as ``"CA"``, or one of the
+    :data:`POSTAL_EXTRA_COUNTRIES` price lists use."""
     return isinstance(code, str) and len(code) == 2 and code in _countries()
 
 
