@@ -11,7 +11,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from postcheck.batch.formats import _line_count, csv_chunks
 from postcheck.batch.run import run_batch
 from postcheck.inputs import read_labels
 
@@ -106,3 +109,24 @@ def test_empty_input_gives_header_only(tmp_path):
     p.write_text(HEADER, encoding="utf-8")
     s = run_batch(p, tmp_path / "e_out.csv", jobs=1)
     assert s.read == 0 and (tmp_path / "e_out.csv").read_text().startswith('"row"')
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.sampled_from('ab,"\n\r'), max_size=300), st.integers(1, 64))
+def test_csv_chunks_cut_outside_quotes(tmp_path_factory, body, block):
+    """Chunks put the input back together; each ends after a line break outside quotes (or at
+    the end); line counts, quoted line breaks and empty lines are those of the chunk's text."""
+    p = tmp_path_factory.mktemp("cut") / "c.csv"
+    p.write_bytes(b"h\n" + body.encode())
+    pieces = list(csv_chunks(p, block_bytes=block))
+    assert b"".join(c.data for c in pieces) == body.encode()
+    lines = 1
+    for c in pieces:
+        data = c.data
+        assert c.first == lines + 1 and c.lines == lines + _line_count(data)
+        lines = c.lines
+        if c is not pieces[-1]:
+            assert data.endswith(b"\n") and data.count(b'"') % 2 == 0
+        quoted = any(b"\n" in part for part in data.split(b'"')[1::2])
+        assert c.quoted_nl == quoted
+        assert c.blank_line == (b"\n\n" in data or data.startswith(b"\n"))

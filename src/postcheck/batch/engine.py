@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from functools import lru_cache
 from decimal import Decimal
 from typing import Any, Iterable
@@ -221,7 +222,11 @@ class Results:
 
 class Engine:
     """Checks chunks of rows against one set of tariffs (state is per process: memoised cells,
-    tariffs as integer arrays, selections by date)."""
+    tariffs as integer arrays, selections by date).
+
+    Threads may check chunks with one engine at once: the memo tables hold values that are the
+    same whoever computes them (a race computes one twice), and what hands out small integers
+    (names, products, tariffs) does so under a lock."""
 
     def __init__(self, rates: Rates, *, as_of: dt.date | None = None, vector: bool = True,
                  select: Iterable[str] | None = None, ignore: Iterable[str] = (), tolerance: str | None = None) -> None:
@@ -249,6 +254,7 @@ class Engine:
         self._sdr: dict[tuple[str, dt.date], int | None] = {}
         self._vague: dict[tuple[str, bool], str | None] = {}
         self._hs: dict[str, bool] = {}
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ per-row path
 
@@ -734,8 +740,11 @@ class Engine:
         """A small integer for a string (countries, currencies, zones), stable in this engine."""
         i = self._name_ids.get(name)
         if i is None:
-            i = self._name_ids[name] = len(self._names)
-            self._names.append(name)
+            with self._lock:
+                i = self._name_ids.get(name)
+                if i is None:
+                    self._names.append(name)
+                    i = self._name_ids[name] = len(self._names) - 1
         return i
 
     def _ids(self, values: list[Any]) -> np.ndarray:
@@ -743,9 +752,10 @@ class Engine:
         return np.array([self._id(v) for v in values] + [-1], dtype=np.int64)
 
     def _pid_id(self, pid: str) -> int:
-        if pid not in self._pids:
-            self._pids.append(pid)
-        return self._pids.index(pid)
+        with self._lock:
+            if pid not in self._pids:
+                self._pids.append(pid)
+            return self._pids.index(pid)
 
     def _zone_index(self, ti: int, dest: str, zone: str | None) -> int:
         t = self._tariffs[ti]
@@ -769,7 +779,12 @@ class Engine:
 
     def _selected(self, pid: str, date: dt.date) -> int:
         hit = self._sel.get((pid, date))
-        return self._select(pid, date) if hit is None else hit
+        if hit is None:
+            with self._lock:
+                hit = self._sel.get((pid, date))
+                if hit is None:
+                    hit = self._select(pid, date)
+        return hit
 
     def _select(self, pid: str, date: dt.date) -> int:
         try:

@@ -67,6 +67,7 @@ class Chunk:
     encoding: str = "utf-8"
     names: list[str] = field(default_factory=list)
     quoted_nl: bool | None = None  # a line break inside quotes (None: not known yet)
+    blank_line: bool | None = None  # an empty line (two line breaks in a row; None: not known yet)
 
 
 # ---------------------------------------------------------------------------- CSV
@@ -140,6 +141,37 @@ def _last_record_end(block: bytes) -> tuple[int, bool]:
     return 0, quoted_nl
 
 
+def _cut_block(data: bytes, final: bool) -> tuple[int, bool, bool, int | None]:
+    """Where a chunk of ``data`` (which starts on a record boundary) ends, and what is in it:
+    ``(cut, a line break is quoted, an empty line, line count or None)``.
+
+    ``cut`` is just after the last line break outside quotes (0 if none), or ``len(data)`` when
+    ``final``.  One numpy pass: the positions of line breaks and quotes, and the number of quotes
+    before each line break (odd: the line break is inside quotes).  The line count is None when
+    the chunk has a carriage return (:func:`_line_count` counts those)."""
+    import numpy as np
+
+    arr = np.frombuffer(data, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    odd = None
+    if b'"' in data:
+        q = np.flatnonzero(arr == 34)
+        odd = (np.searchsorted(q, nl) & 1).astype(bool)
+    if final:
+        cut, k = len(data), len(nl)
+    else:
+        outside = nl if odd is None else nl[~odd]
+        if not len(outside):
+            return 0, False, False, None
+        cut = int(outside[-1]) + 1
+        k = int(np.searchsorted(nl, cut - 1)) + 1
+    quoted = bool(odd[:k].any()) if odd is not None else False
+    blank = cut > 0 and data[0] == 10 or bool((np.diff(nl[:k]) == 1).any())
+    if data.find(b"\r", 0, cut) >= 0:
+        return cut, quoted, blank, None
+    return cut, quoted, blank, k + (0 if cut == 0 or data[cut - 1] == 10 else 1)
+
+
 def csv_chunks(path: str | Path, *, block_bytes: int = 16 << 20, start: int | None = None, lines: int | None = None,
                encoding: str = "utf-8", names: list[str] | None = None) -> Iterator[Chunk]:
     """Raw CSV chunks of about ``block_bytes``, from the first record (or byte ``start`` with
@@ -149,31 +181,28 @@ def csv_chunks(path: str | Path, *, block_bytes: int = 16 << 20, start: int | No
         start = start0 if start is None else start
         lines = lines0 if lines is None else lines
     assert lines is not None
+    size = block_bytes
     with open(path, "rb") as f:
-        f.seek(start)
         pos = start
-        carry = b""
         while True:
-            block = f.read(block_bytes)
-            data = carry + block
+            f.seek(pos)
+            data = f.read(size)
             if not data:
                 return
-            quoted_nl: bool | None = None
-            if block:
-                cut, quoted = _last_record_end(data)
-                if cut == 0:  # one record longer than a block
-                    carry = data
-                    continue
-                quoted_nl = False if not quoted else None  # the piece's quotes are a prefix of the block's
-            else:
-                cut = len(data)
-            piece, carry = data[:cut], data[cut:]
-            count = _line_count(piece)
+            final = len(data) < size
+            cut, quoted, blank, count = _cut_block(data, final)
+            if cut == 0:  # one record longer than a block
+                size *= 2
+                continue
+            size = block_bytes
+            piece = data if cut == len(data) else data[:cut]
+            if count is None:
+                count = _line_count(piece)
             yield Chunk("csv", piece, lines + 1, pos + cut, lines + count, encoding=encoding,
-                        names=names, quoted_nl=quoted_nl)
+                        names=names, quoted_nl=quoted, blank_line=blank)
             lines += count
             pos += cut
-            if not block and not carry:
+            if final and cut == len(data):
                 return
 
 
@@ -187,7 +216,10 @@ def parse_csv_chunk(chunk: Chunk) -> tuple[Any, list[int], dict[int, dict[str, A
     quoted_nl = chunk.quoted_nl
     if quoted_nl is None:
         _, quoted_nl = _last_record_end(data)
-    simple = (not quoted_nl and b"\n\n" not in data and not data.startswith((b"\n", b"\r"))
+    blank_line = chunk.blank_line
+    if blank_line is None:
+        blank_line = b"\n\n" in data
+    simple = (not quoted_nl and not blank_line and not data.startswith((b"\n", b"\r"))
               and (b"\r" not in data or (b"\n\r\n" not in data and data.count(b"\r") == data.count(b"\r\n"))))
     if simple:
         bad: list[Any] = []
@@ -304,6 +336,18 @@ def _neutralised(arr: Any) -> Any:
     return pa.array([neutralise_cell(v) if f else v for v, f in zip(values, flags)], pa.string())
 
 
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _one_line(text: str) -> str:
+    """A JSON text with the line breaks JSON leaves raw (NEL, LS, PS) escaped, so a reader that
+    splits lines as Python's ``str.splitlines`` does still sees one result per line."""
+    if "\x85" in text or "\u2028" in text or "\u2029" in text:
+        for ch, esc in _LINE_BREAKS.items():
+            text = text.replace(ch, esc)
+    return text
+
+
 def encode_results(table: Any, fmt: str, *, header: bool) -> bytes:
     """A chunk of results as bytes of the output format (Parquet: Arrow IPC, written by the
     parent into one Parquet file)."""
@@ -327,7 +371,7 @@ def encode_results(table: Any, fmt: str, *, header: bool) -> bytes:
         pacsv.write_csv(out, buf, write_options=pacsv.WriteOptions(include_header=header, quoting_style="needed"))
         return buf.getvalue()
     if fmt == "jsonl":
-        lines = [json.dumps(r, ensure_ascii=False) for r in table.to_pylist()]
+        lines = [_one_line(json.dumps(r, ensure_ascii=False)) for r in table.to_pylist()]
         return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as w:

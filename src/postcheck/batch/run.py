@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 import sys
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -93,17 +94,23 @@ class Summary:
 # ---------------------------------------------------------------------------- in a worker
 
 _ENGINES: dict[tuple, Any] = {}
+_ENGINES_LOCK = threading.Lock()
 
 
 def _engine(opts: BatchOptions) -> Any:
-    from postcheck.batch.engine import Engine
-    from postcheck.tariffs import Rates
-
+    """The process's engine for these options (one, shared by the checking threads)."""
     key = (opts.rates_dirs, opts.as_of, opts.vector, opts.select, opts.ignore, opts.tolerance)
     eng = _ENGINES.get(key)
     if eng is None:
-        eng = _ENGINES[key] = Engine(Rates.load(list(opts.rates_dirs)), as_of=opts.as_of, vector=opts.vector,
-                                     select=opts.select, ignore=opts.ignore, tolerance=opts.tolerance)
+        with _ENGINES_LOCK:
+            eng = _ENGINES.get(key)
+            if eng is None:
+                from postcheck.batch.engine import Engine
+                from postcheck.tariffs import Rates
+
+                eng = _ENGINES[key] = Engine(Rates.load(list(opts.rates_dirs)), as_of=opts.as_of,
+                                             vector=opts.vector, select=opts.select, ignore=opts.ignore,
+                                             tolerance=opts.tolerance)
     return eng
 
 
@@ -112,8 +119,8 @@ def process_chunk(chunk: Any, opts: BatchOptions, header: bool) -> tuple[bytes, 
     from postcheck.batch.formats import encode_results, parse_csv_chunk
 
     eng = _engine(opts)
-    if chunk.kind in ("csv", "parsed"):
-        table, numbers, raw = parse_csv_chunk(chunk) if chunk.kind == "csv" else chunk.data
+    if chunk.kind == "csv":
+        table, numbers, raw = parse_csv_chunk(chunk)
         res = eng.check_table(table, rows=numbers, source=opts.source, unit="row", raw=raw)
     elif chunk.kind == "table":
         t = chunk.data
@@ -122,18 +129,6 @@ def process_chunk(chunk: Any, opts: BatchOptions, header: bool) -> tuple[bytes, 
         res = _check_jsonl(eng, chunk.data, opts.source)
     table = res.table()
     return encode_results(table, opts.out_format, header=header), _summarise(res)
-
-
-def prepare_chunk(chunk: Any, opts: BatchOptions, header: bool) -> tuple[Any, BatchOptions, bool]:
-    """Parse a CSV chunk ahead of :func:`process_chunk` (in a reading thread: pyarrow's parser
-    releases the GIL, so reading the next chunk overlaps checking this one)."""
-    from dataclasses import replace
-
-    from postcheck.batch.formats import parse_csv_chunk
-
-    if chunk.kind == "csv":
-        chunk = replace(chunk, kind="parsed", data=parse_csv_chunk(chunk))
-    return chunk, opts, header
 
 
 def _check_jsonl(eng: Any, lines: list[tuple[int, bytes]], source: str) -> Any:
@@ -209,48 +204,38 @@ class _Pool:
             self.executor.shutdown(cancel_futures=True)
 
 
-def _read_ahead(fn: Callable[..., Any], items: Iterator[tuple]) -> Iterator[Any]:
-    """``fn`` over ``items`` in this process, with the next chunks read and parsed by a thread
-    (at most two ahead, so memory stays flat)."""
-    import queue
-    import threading
+def _threads() -> int:
+    """Threads that check chunks in this process: one per core, at most four
+    (``POSTCHECK_BATCH_THREADS`` overrides)."""
+    given = os.environ.get("POSTCHECK_BATCH_THREADS", "").strip()
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    return max(1, min(os.cpu_count() or 1, 4))
 
-    q: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
 
-    def produce() -> None:
-        try:
-            for args in items:
-                item = ("ok", prepare_chunk(*args))
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(("end", None))
-        except BaseException as e:  # handed to the consumer, raised there
-            q.put(("err", e))
+def _read_ahead(fn: Callable[..., Any], items: Iterator[tuple], threads: int | None = None) -> Iterator[Any]:
+    """``fn`` over ``items`` on a few threads of this process, results in input order.
 
-    t = threading.Thread(target=produce, name="postcheck-read", daemon=True)
-    t.start()
+    Each chunk is parsed, checked and encoded by one thread; pyarrow and numpy release the GIL
+    for their work, so two chunks are checked at once on two cores.  This thread cuts the input
+    into chunks and writes the results; at most ``threads + 1`` chunks are in flight, so memory
+    stays flat."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads = threads or _threads()
+    ex = ThreadPoolExecutor(threads, thread_name_prefix="postcheck-check")
+    window: deque[Any] = deque()
     try:
-        while True:
-            kind, value = q.get()
-            if kind == "end":
-                break
-            if kind == "err":
-                raise value
-            yield fn(*value)
+        for args in items:
+            window.append(ex.submit(fn, *args))
+            if len(window) > threads:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
     finally:
-        stop.set()
-        while t.is_alive():  # let a producer blocked on a full queue finish
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                t.join(0.05)
+        for f in window:
+            f.cancel()
+        ex.shutdown(wait=True)
 
 
 def _journal_path(part: Path) -> Path:
