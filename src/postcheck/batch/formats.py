@@ -316,6 +316,7 @@ def parquet_chunks(path: str | Path, *, rows_per_chunk: int = 200_000, start: in
 # ---------------------------------------------------------------------------- outputs
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_RE = "^[=+\\-@\t\r]"
 
 
 def _neutralised(arr: Any) -> Any:
@@ -325,15 +326,11 @@ def _neutralised(arr: Any) -> Any:
 
     from postcheck.report import neutralise_cell
 
-    risky = None
-    for ch in _FORMULA:
-        m = pc.starts_with(arr, ch)
-        risky = m if risky is None else pc.or_(risky, m)
-    if not pc.any(pc.fill_null(risky, False)).as_py():
+    risky = pc.fill_null(pc.match_substring_regex(arr, _FORMULA_RE), False)  # one pass for every formula start
+    if not pc.any(risky).as_py():
         return arr
-    values = arr.to_pylist()
-    flags = pc.fill_null(risky, False).to_pylist()
-    return pa.array([neutralise_cell(v) if f else v for v, f in zip(values, flags)], pa.string())
+    fixed = [neutralise_cell(v) for v in arr.filter(risky).to_pylist()]
+    return pc.replace_with_mask(arr, risky, pa.array(fixed, pa.string()))
 
 
 _LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}

@@ -118,15 +118,16 @@ def process_chunk(chunk: Any, opts: BatchOptions, header: bool) -> tuple[bytes, 
     """Parse, check and encode one chunk (runs in a worker process or on a Dask worker)."""
     from postcheck.batch.formats import encode_results, parse_csv_chunk
 
-    eng = _engine(opts)
     if chunk.kind == "csv":
-        table, numbers, raw = parse_csv_chunk(chunk)
+        table, numbers, raw = parse_csv_chunk(chunk)  # before the engine: parsing overlaps its start-up
+        eng = _engine(opts)
         res = eng.check_table(table, rows=numbers, source=opts.source, unit="row", raw=raw)
     elif chunk.kind == "table":
         t = chunk.data
+        eng = _engine(opts)
         res = eng.check_table(t, rows=range(chunk.first, chunk.first + t.num_rows), source=opts.source, unit="row")
     else:
-        res = _check_jsonl(eng, chunk.data, opts.source)
+        res = _check_jsonl(_engine(opts), chunk.data, opts.source)
     table = res.table()
     return encode_results(table, opts.out_format, header=header), _summarise(res)
 
