@@ -174,7 +174,7 @@ def _many_pages() -> bytes:
     ("truncated", lambda d: d[: len(d) // 2], "truncated"),
     ("garbage-body", lambda d: d[:20] + b"\x00garbage" * 500 + d[-200:], "not a readable PDF"),
     ("encrypted", _encrypted, "encrypted"),
-    ("bomb", lambda d: _bomb(), "cannot read"),
+    ("bomb", lambda d: _bomb(), "decompression bomb"),
     ("too-many-pages", lambda d: _many_pages(), "limit"),
     ("huge", lambda d: d + b"%" + b"x" * 21_000_000 + b"\n%%EOF\n", "limit"),
 ])

@@ -233,6 +233,23 @@ def read_pdf(path: str | os.PathLike[str] | None = None, *, data: bytes | None =
             raise LabelReadError(source, f"is not a readable PDF ({type(e).__name__}: {str(e)[:160]})") from None
 
 
+def _refuse_bomb(reader: Any, pages: int, source: str) -> None:
+    """Say so when a page came out empty because its content inflates past the stream limit
+    (pypdf then returns no text rather than raising)."""
+    from pypdf.errors import LimitReachedError
+
+    for i in range(pages):
+        try:
+            contents = reader.pages[i].get_contents()
+            if contents is not None:
+                contents.get_data()
+        except LimitReachedError:
+            raise LabelReadError(source, f"page {i + 1}'s content inflates past the {MAX_STREAM_BYTES // 1_000_000} MB "
+                                         "safety limit (a decompression bomb?); postcheck does not read it") from None
+        except Exception:
+            return
+
+
 def _read(data: bytes, source: str, extra_profiles: list[Any], use_embedded: bool, use_form: bool,
           form_to_dict: Any, match_profile: Any, all_profiles: Any) -> PdfLabel:
     from postcheck.pdf.text import pieces_from_page, text_to_dict
@@ -270,6 +287,7 @@ def _read(data: bytes, source: str, extra_profiles: list[Any], use_embedded: boo
     if pages > read:
         notes.append(f"read the first {read} of {pages} pages")
     if not pieces:
+        _refuse_bomb(reader, read, source)
         raise LabelReadError(source, "has no text layer and no form fields (a scanned image?); postcheck cannot "
                                      "read it: run it through OCR, or type the label as JSON"
                              + (f"; note: {notes[0]}" if notes else ""))
