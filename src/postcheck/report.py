@@ -17,7 +17,7 @@ from typing import Any, Iterable, Literal
 
 from postcheck.money import cents
 
-__all__ = ["Finding", "Fix", "Report", "Postage", "TariffRef", "Severity", "SEVERITY_ORDER",
+__all__ = ["Finding", "Hit", "Fix", "Report", "Postage", "TariffRef", "Severity", "SEVERITY_ORDER",
            "to_text", "to_json", "to_csv_rows", "CSV_FIELDS", "neutralise_cell"]
 
 Severity = Literal["error", "warning", "info"]
@@ -40,10 +40,9 @@ class Fix:
 
 
 @dataclass(frozen=True)
-class Finding:
-    code: str
-    name: str
-    severity: Severity
+class Hit:
+    """What a rule found, in its own words; the registry adds code, name and severity."""
+
     message: str
     loc: str | None = None
     seen: str | None = None
@@ -51,6 +50,15 @@ class Finding:
     amounts: dict[str, str] = field(default_factory=dict)
     cause: str | None = None
     fix: Fix | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding(Hit):
+    """A :class:`Hit` stamped with its rule's code, name and severity."""
+
+    code: str
+    name: str
+    severity: Severity
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"code": self.code, "name": self.name, "severity": self.severity,

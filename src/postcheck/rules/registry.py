@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import inspect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from postcheck.report import Finding, Fix, Severity
+from postcheck.report import Finding, Hit, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
     from postcheck.rules.context import Context
@@ -23,19 +23,6 @@ __all__ = ["RuleInfo", "Hit", "rule", "REGISTRY", "rules", "get_rule", "Selectio
 FAMILIES = {"W": "weight", "P": "postage", "C": "customs", "I": "identifier"}
 #: Sections every rule docstring has, in this order (``postcheck rule NAME`` prints them).
 DOC_SECTIONS = ("What it checks", "Why it matters", "Example", "Corrected", "Fix safety", "References")
-
-
-@dataclass(frozen=True)
-class Hit:
-    """What a rule found; the registry adds code, name and severity."""
-
-    message: str
-    loc: str | None = None
-    seen: str | None = None
-    expected: str | None = None
-    amounts: dict[str, str] = field(default_factory=dict)
-    cause: str | None = None
-    fix: Fix | None = None
 
 
 @dataclass(frozen=True)
@@ -77,9 +64,8 @@ class RuleInfo:
                 "fixable": self.fixable, "since": self.since, "summary": self.summary}
 
     def finding(self, hit: Hit) -> Finding:
-        return Finding(code=self.code, name=self.name, severity=self.severity, message=hit.message,
-                       loc=hit.loc, seen=hit.seen, expected=hit.expected, amounts=dict(hit.amounts),
-                       cause=hit.cause, fix=hit.fix)
+        return Finding(code=self.code, name=self.name, severity=self.severity,
+                       **{f.name: getattr(hit, f.name) for f in fields(Hit)})
 
 
 REGISTRY: dict[str, RuleInfo] = {}
