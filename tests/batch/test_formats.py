@@ -130,3 +130,73 @@ def test_csv_chunks_cut_outside_quotes(tmp_path_factory, body, block):
         quoted = any(b"\n" in part for part in data.split(b'"')[1::2])
         assert c.quoted_nl == quoted
         assert c.blank_line == (b"\n\n" in data or data.startswith(b"\n"))
+
+
+# ---------------------------------------------------------------------------- rows with more cells
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "orders.csv"
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-8"])
+@pytest.mark.parametrize("engine", ["vector", "python"])
+def test_row_with_extra_cells_is_unreadable_and_unpriced(tmp_path, encoding, engine):
+    """A row with more cells than the header is unreadable, as `check` says, and like every other
+    unreadable row has no postage, currency, findings or verdict (the vectorised path used to
+    price the row as the table showed it, cut short)."""
+    lines = EXAMPLES.read_text(encoding="utf-8").splitlines()
+    row3 = lines[2]
+    short = row3.replace(",12.83,", ",1.00,")  # paid too little: P201 if the row were priced
+    p = tmp_path / "lat.csv"
+    p.write_bytes("\n".join([lines[0], row3, row3 + ",extra,café", short + ",extra,café"]).encode(encoding) + b"\n")
+    out = tmp_path / "out.jsonl"
+    s = run_batch(p, out, jobs=1, engine=engine)
+    got = _jsonl(out)
+    assert [g["row"] for g in got] == [2, 3, 4]
+    assert got[0]["status"] == "ok" and got[0]["required"] == "18.82"
+    for g in got[1:]:
+        assert g["status"] == "unreadable"
+        assert "no more cells than the header" in g["error"] and "café" in g["error"]
+        assert (g["verdict"], g["required"], g["paid"], g["shortfall"], g["currency"]) == (None,) * 5
+        assert g["codes"] == [] and g["messages"] == []
+    assert (s.read, s.ok, s.unreadable, s.shortfall) == (3, 1, 2, {})
+    assert bool(s.notes) == (encoding != "utf-8")
+
+
+def test_extra_cells_that_are_not_utf8_lose_no_row_and_warn_nothing(tmp_path):
+    """A ragged row whose bytes are not UTF-8 once made pyarrow's invalid-row handler fail
+    ("Exception ignored ... UnicodeDecodeError"); every row must still come out, once."""
+    import gc
+    import sys
+
+    caught = []
+    hook, sys.unraisablehook = sys.unraisablehook, caught.append
+    try:
+        body = "".join(GOOD.format(n=n) for n in range(1, 50)).encode()
+        extra = GOOD.format(n=50).rstrip("\n").encode() + b",x,caf\xe9\n"
+        p = tmp_path / "mixed.csv"
+        p.write_bytes(HEADER.encode() + body + extra + GOOD.format(n=51).encode())
+        out = tmp_path / "mixed.csv.out.csv"
+        s = run_batch(p, out, jobs=1)
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert caught == []
+    got = _read_csv(out)
+    assert [r["parcel_id"] for r in got] == [f"P{n}" for n in range(1, 52)]
+    assert s.read == 51 and s.unreadable == 1 and got[49]["status"] == "unreadable"
+    assert got[49]["required"] == "" and got[49]["currency"] == ""
+
+
+def test_ragged_row_that_mentions_utf8_is_still_read_as_utf8(tmp_path):
+    """Whether a file is UTF-8 is decided by decoding it, not by the words of a parse error."""
+    p = tmp_path / "u.csv"
+    p.write_text(HEADER + GOOD.format(n=1).replace("Wool scarf", "Café mug")
+                 + GOOD.format(n=2).rstrip("\n") + ",UTF8 utf8\n", encoding="utf-8")
+    out = tmp_path / "u_out.csv"
+    s = run_batch(p, out, jobs=1)
+    assert s.notes == [] and s.read == 2 and s.unreadable == 1
+    assert _read_csv(out)[1]["status"] == "unreadable"

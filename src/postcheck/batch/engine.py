@@ -201,6 +201,40 @@ class Results:
             pa.ListArray.from_arrays(offsets, flat_m), err,
         ], schema=RESULT_SCHEMA)
 
+    def forget(self, rows: np.ndarray) -> None:
+        """Drop whatever was written for ``rows`` (findings, reasons, postage), so the per-row path
+        can decide them afresh."""
+        if not len(rows):
+            return
+        drop = np.zeros(len(self.row), dtype=bool)
+        drop[rows] = True
+        self.status[rows] = ST_OK
+        self.verdict[rows] = 0
+        self.has_required[rows] = self.has_paid[rows] = False
+        self.required[rows] = self.paid[rows] = self.shortfall[rows] = 0
+        self.currency[rows] = -1
+        parts = []
+        for r, s, c, m in self.finding_parts:
+            keep = ~drop[r]
+            if keep.all():
+                parts.append((r, s, c, m))
+            elif keep.any():
+                k = np.flatnonzero(keep)
+                parts.append((r[k], s[k], c if isinstance(c, str) else c.take(pa.array(k)), m.take(pa.array(k))))
+        self.finding_parts = parts
+        eparts = []
+        for r, t in self.error_parts:
+            keep = ~drop[r]
+            if keep.all():
+                eparts.append((r, t))
+            elif keep.any():
+                k = np.flatnonzero(keep)
+                eparts.append((r[k], t.take(pa.array(k))))
+        self.error_parts = eparts
+        for i in rows.tolist():
+            self.py_findings.pop(i, None)
+            self.py_error.pop(i, None)
+
     def counts(self) -> tuple[int, int, int]:
         """(ok, error, unreadable) rows."""
         c = np.bincount(self.status, minlength=3)
@@ -302,7 +336,11 @@ class Engine:
         else:
             slow = np.ones(n, dtype=bool)
         if raw:
-            slow[list(raw)] = True
+            # rows with more cells than the header: the table shows them cut short, so whatever the
+            # vectorised path made of them is dropped and the row itself is read on the per-row path
+            extra = np.array(sorted(raw), dtype=np.int64)
+            res.forget(extra)
+            slow[extra] = True
         idx = np.flatnonzero(slow)
         if len(idx):
             sub = table.take(pa.array(idx))
@@ -318,12 +356,17 @@ class Engine:
 
     @staticmethod
     def _store(res: Results, i: int, status: str, report: Report | None, error: str | None) -> None:
-        if report is None:
+        if report is None:  # an unreadable label has no postage, findings or verdict
             res.status[i] = ST_UNREADABLE
             res.verdict[i] = -1
+            res.has_required[i] = res.has_paid[i] = False
+            res.required[i] = res.paid[i] = res.shortfall[i] = 0
+            res.currency[i] = -1
+            res.py_findings.pop(i, None)
             res.py_error[i] = error or ""
             return
         res.status[i] = ST_OK if status == STATUS_OK else ST_ERROR
+        res.py_error.pop(i, None)
         res.verdict[i] = res.verdict_id(report.verdict)
         p = report.postage
         res.has_required[i] = res.has_paid[i] = False

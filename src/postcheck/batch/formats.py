@@ -222,22 +222,24 @@ def parse_csv_chunk(chunk: Chunk) -> tuple[Any, list[int], dict[int, dict[str, A
     simple = (not quoted_nl and not blank_line and not data.startswith((b"\n", b"\r"))
               and (b"\r" not in data or (b"\n\r\n" not in data and data.count(b"\r") == data.count(b"\r\n"))))
     if simple:
-        bad: list[Any] = []
+        # No invalid_row_handler: pyarrow hands an invalid row to it as text, and a row that is not
+        # valid UTF-8 makes that conversion fail inside pyarrow ("Exception ignored ...").  Any
+        # error at all (a ragged row, bytes that are not UTF-8) sends the chunk to Python's csv,
+        # which reads ragged rows as `check` does and decides by decoding whether it is UTF-8.
         try:
             table = pacsv.read_csv(
                 io.BytesIO(data),
                 read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(names))],
                                                encoding=chunk.encoding, use_threads=True, block_size=8 << 20),
-                parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False,
-                                                 invalid_row_handler=lambda r: bad.append(r) or "skip"),
+                parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
                 convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(len(names))},
                                                      strings_can_be_null=False, quoted_strings_can_be_null=False))
-        except pa.ArrowInvalid as e:
-            if "UTF8" in str(e) or "utf8" in str(e).lower():
-                raise NotUtf8() from None
-            bad.append(e)
-        if not bad:
-            n = table.num_rows
+        except pa.ArrowInvalid:
+            table = None
+        n = -1 if table is None else table.num_rows
+        # a simple chunk has one record per line: any other count and Python's csv reads it
+        expected = chunk.lines - chunk.first + 1 if chunk.lines else n
+        if table is not None and n == expected:
             table = table.rename_columns(names)
             return table, list(range(chunk.first, chunk.first + n)), {}
     return _python_csv(chunk)
