@@ -147,7 +147,7 @@ class Results:
         n = len(self.row)
 
         def money(v: np.ndarray, valid: np.ndarray) -> pa.Array:
-            return pc.if_else(pa.array(valid), cents_arr(v), pa.scalar(None, pa.string()))
+            return cents_arr(v, valid)
 
         def indexed(idx: np.ndarray, texts: list[str]) -> pa.Array:
             if not texts:
@@ -1043,16 +1043,46 @@ def _join(*parts: Any) -> pa.Array:
     return pc.binary_join_element_wise(*[pa.scalar(p, pa.string()) if isinstance(p, str) else p for p in parts], "")
 
 
+def _per_value(x: np.ndarray, fmt: Any, valid: np.ndarray | None = None) -> pa.Array:
+    """``fmt(v)`` for each integer of ``x``, written once per distinct value (a column of
+    amounts or weights has a few thousand in a chunk); null where ``valid`` is False."""
+    x = np.asarray(x, dtype=np.int64)
+    if not len(x):
+        return pa.array([], pa.string())
+    enc = pc.dictionary_encode(pa.array(x))
+    if len(enc.dictionary) * 8 > len(x):  # mostly distinct: whole-column kernels beat a Python loop
+        return _per_value_columns(x, fmt, valid)
+    texts = pa.array([fmt(v) for v in enc.dictionary.to_numpy().tolist()], pa.string())
+    codes = enc.indices.to_numpy()
+    return texts.take(pa.array(codes) if valid is None else pa.array(codes, mask=~np.asarray(valid, dtype=bool)))
+
+
+def _per_value_columns(x: np.ndarray, fmt: Any, valid: np.ndarray | None) -> pa.Array:
+    if fmt is _kg_g:
+        out = _join(_num(x // 1000), ".", pc.utf8_lpad(_num(x % 1000), 3, "0"), " kg")
+    else:
+        out = _join(_num(x // 100), ".", pc.utf8_lpad(_num(x % 100), 2, "0"))
+    if valid is None:
+        return out
+    return pc.if_else(pa.array(np.asarray(valid, dtype=bool)), out, pa.scalar(None, pa.string()))
+
+
+def _kg_g(g: int) -> str:
+    return f"{g // 1000}.{g % 1000:03d} kg"
+
+
+def _cents_c(c: int) -> str:
+    return f"{c // 100}.{c % 100:02d}"
+
+
 def kg_arr(pg: np.ndarray) -> pa.Array:
     """:func:`kg` over an array of picograms."""
-    g = (pg + PG_PER_G // 2) // PG_PER_G
-    return _join(_num(g // 1000), ".", pc.utf8_lpad(_num(g % 1000), 3, "0"), " kg")
+    return _per_value((np.asarray(pg, dtype=np.int64) + PG_PER_G // 2) // PG_PER_G, _kg_g)
 
 
-def cents_arr(micro: np.ndarray) -> pa.Array:
-    """:func:`cents_text` over an array of micro-units."""
-    c = (micro + 5000) // 10000
-    return _join(_num(c // 100), ".", pc.utf8_lpad(_num(c % 100), 2, "0"))
+def cents_arr(micro: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """:func:`cents_text` over an array of micro-units (null where ``valid`` is False)."""
+    return _per_value((np.asarray(micro, dtype=np.int64) + 5000) // 10000, _cents_c, valid)
 
 
 def _per_pair_text(a: np.ndarray, b: np.ndarray, fn: Any) -> pa.Array:

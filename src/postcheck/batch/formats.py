@@ -228,7 +228,7 @@ def parse_csv_chunk(chunk: Chunk) -> tuple[Any, list[int], dict[int, dict[str, A
         # which reads ragged rows as `check` does and decides by decoding whether it is UTF-8.
         try:
             table = pacsv.read_csv(
-                io.BytesIO(data),
+                pa.BufferReader(data),  # no copy, no Python read() calls
                 read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(names))],
                                                encoding=chunk.encoding, use_threads=True, block_size=8 << 20),
                 parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
@@ -321,6 +321,50 @@ _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_RE = "^[=+\\-@\t\r]"
 
 
+def _formula_start(arr: Any) -> Any:
+    """A mask of the cells that start with a formula character, or None when there is none:
+    the first byte of every cell looked up at once (numpy over the string buffers)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(arr)
+    if n == 0:
+        return None
+    if not pa.types.is_string(arr.type):
+        risky = pc.fill_null(pc.match_substring_regex(arr, _FORMULA_RE), False)
+        return risky if pc.any(risky).as_py() else None
+    bufs = arr.buffers()
+    offs = np.frombuffer(bufs[1], dtype=np.int32, count=n + 1, offset=arr.offset * 4)
+    if bufs[2] is None or offs[-1] == offs[0]:
+        return None
+    data = np.frombuffer(bufs[2], dtype=np.uint8)
+    starts = offs[:-1]
+    nonempty = offs[1:] > starts
+    first = data[np.where(nonempty, starts, 0)]
+    global _RISKY
+    if _RISKY is None:
+        _RISKY = _risky_table()
+    hit = _RISKY[first] & nonempty
+    if arr.null_count:
+        hit &= pc.is_valid(arr).to_numpy(zero_copy_only=False)
+    if not hit.any():
+        return None
+    return pa.array(hit)
+
+
+def _risky_table() -> Any:
+    import numpy as np
+
+    t = np.zeros(256, dtype=bool)
+    for ch in _FORMULA:
+        t[ord(ch)] = True
+    return t
+
+
+_RISKY: Any = None
+
+
 def _neutralised(arr: Any) -> Any:
     """Text cells a spreadsheet would run as formulas get a leading apostrophe."""
     import pyarrow as pa
@@ -328,8 +372,8 @@ def _neutralised(arr: Any) -> Any:
 
     from postcheck.report import neutralise_cell
 
-    risky = pc.fill_null(pc.match_substring_regex(arr, _FORMULA_RE), False)  # one pass for every formula start
-    if not pc.any(risky).as_py():
+    risky = _formula_start(arr)
+    if risky is None:
         return arr
     fixed = [neutralise_cell(v) for v in arr.filter(risky).to_pylist()]
     return pc.replace_with_mask(arr, risky, pa.array(fixed, pa.string()))
