@@ -173,15 +173,17 @@ def _cut_block(data: bytes, final: bool) -> tuple[int, bool, bool, int | None]:
 
 
 def csv_chunks(path: str | Path, *, block_bytes: int = 16 << 20, start: int | None = None, lines: int | None = None,
-               encoding: str = "utf-8", names: list[str] | None = None) -> Iterator[Chunk]:
+               encoding: str = "utf-8", names: list[str] | None = None, first_bytes: int | None = None
+               ) -> Iterator[Chunk]:
     """Raw CSV chunks of about ``block_bytes``, from the first record (or byte ``start`` with
-    ``lines`` lines before it, to resume)."""
+    ``lines`` lines before it, to resume); the first chunk is about ``first_bytes`` when given
+    (a small first chunk fills the engine's memo tables before the big ones arrive)."""
     if names is None or start is None:
         names, start0, lines0 = csv_header(path, encoding)
         start = start0 if start is None else start
         lines = lines0 if lines is None else lines
     assert lines is not None
-    size = block_bytes
+    size = min(first_bytes, block_bytes) if first_bytes else block_bytes
     with open(path, "rb") as f:
         pos = start
         while True:

@@ -114,6 +114,19 @@ def _engine(opts: BatchOptions) -> Any:
     return eng
 
 
+def _start_engine(opts: BatchOptions) -> None:
+    """Build the engine (tariffs, imports) on a thread of its own while the first chunks are
+    read and parsed; a failure is left for the checking threads to meet (and report)."""
+
+    def build() -> None:
+        try:
+            _engine(opts)
+        except Exception:  # noqa: BLE001 - raised again, properly, where a chunk needs the engine
+            pass
+
+    threading.Thread(target=build, name="postcheck-engine", daemon=True).start()
+
+
 def process_chunk(chunk: Any, opts: BatchOptions, header: bool) -> tuple[bytes, Summary]:
     """Parse, check and encode one chunk (runs in a worker process or on a Dask worker)."""
     from postcheck.batch.formats import encode_results, parse_csv_chunk
@@ -343,6 +356,8 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
     if engine == "dask" and client is None:
         client, own_cluster = _dask_client(scheduler, jobs)
     pool = _Pool(jobs, client)
+    if pool.client is None and pool.executor is None and os.environ.get("POSTCHECK_PRESTART", "1") == "1":
+        _start_engine(opts)
     try:
         while True:
             try:
@@ -392,8 +407,10 @@ def _chunks(inp: Path, fin: str, start: dict[str, Any], encoding: str, rows_hint
             raise _Reencode() from None
         pos = start.get("offset", first)
         ln = start.get("lines", lines)
-        yield from csv_chunks(inp, block_bytes=max(rows_hint * 200, 1 << 16), start=pos, lines=ln,
-                              encoding=encoding, names=names)
+        block = max(rows_hint * 200, 1 << 16)
+        first_div = int(os.environ.get("POSTCHECK_FIRST_DIV", "8") or 8)
+        yield from csv_chunks(inp, block_bytes=block, start=pos, lines=ln, encoding=encoding, names=names,
+                              first_bytes=max(block // first_div, 1 << 16) if first_div > 1 else None)
     elif fin == "jsonl":
         yield from jsonl_chunks(inp, lines_per_chunk=max(rows_hint // 4, 100), start=start.get("offset", 0),
                                 lines=start.get("lines", 0))
