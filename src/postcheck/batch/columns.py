@@ -129,6 +129,16 @@ class CellMemo:
         return Cell(True, getattr(lab, field, None))
 
 
+def unique_inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(distinct values, index of each element's value)`` of an integer array, in order of first
+    appearance: ``np.unique(x, return_inverse=True)`` by hashing (pyarrow) instead of sorting."""
+    x = np.asarray(x, dtype=np.int64)
+    if not len(x):
+        return x, np.zeros(0, dtype=np.int64)
+    enc = pc.dictionary_encode(pa.array(x))
+    return enc.dictionary.to_numpy(), enc.indices.to_numpy().astype(np.int64)
+
+
 def blank_mask(arr: pa.Array) -> np.ndarray:
     """True where a cell is blank the way :func:`postcheck.rows.row_to_dict` sees it (None, or
     text that is only white space)."""
@@ -137,19 +147,25 @@ def blank_mask(arr: pa.Array) -> np.ndarray:
 
 def _blank_mask(arr: pa.Array) -> np.ndarray:
     if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
-        trimmed = pc.utf8_trim(arr, _ASCII_SPACE)
-        blank = pc.fill_null(pc.equal(pc.utf8_length(trimmed), 0), True)
-        out = blank.to_numpy(zero_copy_only=False)
-        # non-ASCII white space: ask Python
-        odd = ~pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False) & ~out
-        if odd.any():
-            for i in np.flatnonzero(odd):
-                v = arr[int(i)].as_py()
-                out[i] = not v.strip()
-        return out
+        return _blank_parts(arr)[0]
     if pa.types.is_floating(arr.type):
         return pc.fill_null(pc.is_nan(arr), True).to_numpy(zero_copy_only=False)
     return arr.is_null().to_numpy(zero_copy_only=False)
+
+
+def _blank_parts(arr: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray, pa.Array]:
+    """``(blank, text trimmed of ASCII white space, ASCII, trimmed length)`` of a text column."""
+    trimmed = pc.utf8_trim(arr, _ASCII_SPACE)
+    length = pc.utf8_length(trimmed)
+    out = pc.fill_null(pc.equal(length, 0), True).to_numpy(zero_copy_only=False)
+    ascii_ = pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False)
+    # non-ASCII white space: ask Python
+    odd = ~ascii_ & ~out
+    if odd.any():
+        for i in np.flatnonzero(odd):
+            v = arr[int(i)].as_py()
+            out[i] = not v.strip()
+    return out, trimmed, ascii_, length
 
 
 @dataclass
@@ -253,7 +269,7 @@ class _View:
         else:
             width = int(self.pos[rows].max()) + 1
             key = which * width + self.pos[rows]
-        uniq, inv = np.unique(key, return_inverse=True)
+        uniq, inv = unique_inverse(key)
         ids = np.array([plan.problem_id(problems[k // width], -1 if self.pos is None else k % width)
                         for k in uniq.tolist()], dtype=np.int64)
         plan.bad_rows(rows, ids[inv.reshape(-1)])
@@ -413,10 +429,13 @@ def amount_column(arr: pa.Array | None, n: int, field: str, memo: CellMemo, view
 
 
 def text_column(arr: pa.Array | None, n: int, field: str, max_len: int, memo: CellMemo, view: _View, *,
-                item: bool = False, encode: bool = True) -> tuple[np.ndarray, pa.Array]:
+                item: bool = False, encode: bool = True, distinct: dict[str, Any] | None = None
+                ) -> tuple[np.ndarray, pa.Array]:
     """Free text (descriptions, tracking numbers): stripped, at most ``max_len`` characters.
     Returns ``(present, stripped text)`` (null where blank or bad).  With ``encode`` the work is
-    done once per distinct value (for columns that repeat, like descriptions)."""
+    done once per distinct value (for columns that repeat, like descriptions), and ``distinct``,
+    when given, receives ``codes`` (per row, -1 where not present) and ``texts`` (the stripped
+    text of each code)."""
     if arr is None:
         return np.zeros(n, dtype=bool), pa.nulls(n, pa.string())
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
@@ -435,9 +454,12 @@ def text_column(arr: pa.Array | None, n: int, field: str, max_len: int, memo: Ce
             probs = [memo.read(field, v, item=item).problems if not o and not b else ()
                      for v, o, b in zip(e.values.to_pylist(), ok.tolist(), e.blank.tolist())]
             view.bad_many(rows, probs, codes[rows])
+        if distinct is not None:
+            distinct["codes"] = np.where(present, codes, -1)
+            distinct["texts"] = texts.to_pylist()
         return present, texts.take(pa.array(codes, mask=~present))
-    blank = blank_mask(arr)
-    ok, texts = _stripped(arr, blank, field, max_len, memo, item)
+    blank, trimmed, ascii_, length = _blank_parts(arr)
+    ok, texts = _stripped(arr, blank, field, max_len, memo, item, (trimmed, ascii_, length))
     bad = ~blank & ~ok
     for i in np.flatnonzero(bad).tolist():
         view.bad(i, memo.read(field, arr[i].as_py(), item=item).problems)
@@ -445,12 +467,17 @@ def text_column(arr: pa.Array | None, n: int, field: str, max_len: int, memo: Ce
 
 
 def _stripped(arr: pa.Array, blank: np.ndarray, field: str, max_len: int, memo: CellMemo,
-              item: bool) -> tuple[np.ndarray, pa.Array]:
-    """``(readable and not blank, stripped text)`` per cell of ``arr``."""
+              item: bool, parts: tuple[pa.Array, np.ndarray, pa.Array] | None = None) -> tuple[np.ndarray, pa.Array]:
+    """``(readable and not blank, stripped text)`` per cell of ``arr`` (``parts``: its trimmed
+    text, ASCII mask and trimmed length when already known)."""
     present = ~blank
-    trimmed = pc.utf8_trim(arr, _ASCII_SPACE)
-    ascii_ = pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False)
-    long_ = pc.fill_null(pc.greater(pc.utf8_length(trimmed), max_len), False).to_numpy(zero_copy_only=False)
+    if parts is None:
+        trimmed = pc.utf8_trim(arr, _ASCII_SPACE)
+        ascii_ = pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False)
+        length = pc.utf8_length(trimmed)
+    else:
+        trimmed, ascii_, length = parts
+    long_ = pc.fill_null(pc.greater(length, max_len), False).to_numpy(zero_copy_only=False)
     odd = present & (~ascii_ | long_)
     if odd.any():
         idx = np.flatnonzero(odd)

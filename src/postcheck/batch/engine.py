@@ -47,7 +47,7 @@ from postcheck.tariffs.catalog import Rates, Selected
 from postcheck.tariffs.pricing import zone_for
 
 from postcheck.batch.columns import (MICRO, PG_PER_G, CellMemo, ColumnPlan, amount_column,
-                                     item_groups, memo_codes, text_column, weight_column)
+                                     item_groups, memo_codes, text_column, unique_inverse, weight_column)
 from postcheck.batch.prices import VectorTariff
 
 __all__ = ["Results", "Engine", "RESULT_SCHEMA", "STATUS_OK", "STATUS_ERROR", "STATUS_UNREADABLE"]
@@ -428,8 +428,9 @@ class Engine:
                 missing = here & (blanks[f] if f in blanks else True)
                 if missing.any():
                     view.bad_many(np.flatnonzero(missing), [memo.read(f, None, item=True).problems])
+            it["desc_distinct"] = {}
             it["description"] = text_column(cols.get(g.get("description", "")), n, "description", 500, memo, view,
-                                            item=True)
+                                            item=True, distinct=it["desc_distinct"])
             it["net_weight"] = weight_column(cols.get(g.get("net_weight", "")), n, "net_weight", memo, view,
                                              item=True)
             it["value"] = amount_column(cols.get(g.get("value", "")), n, "value", memo, view, item=True)
@@ -453,7 +454,7 @@ class Engine:
                 continue
             res.status[rows] = ST_UNREADABLE
             res.verdict[rows] = -1
-            uniq, inv = np.unique(key[rows], return_inverse=True)
+            uniq, inv = unique_inverse(key[rows])
             texts = pa.array([str(InvalidLabel("", reason[k])) for k in uniq.tolist()], pa.string())
             res.error_parts.append((rows, _join(f"{source} {unit} ", _num(numbers[rows]),
                                                texts.take(pa.array(inv.reshape(-1))))))
@@ -600,9 +601,13 @@ class Engine:
             if not rows.any():
                 it["vague"] = np.zeros(n, dtype=bool)
                 continue
-            enc = pc.dictionary_encode(it["description"][1])
-            codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-            uniq = enc.dictionary.to_pylist()
+            dd = it["desc_distinct"]
+            if "codes" in dd and not (dd["codes"][rows] < 0).any():  # stripped text per distinct cell, already read
+                codes, uniq = dd["codes"], dd["texts"]
+            else:
+                enc = pc.dictionary_encode(it["description"][1])
+                codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+                uniq = enc.dictionary.to_pylist()
             it["desc_codes"] = (codes, uniq)
             vague = _per_pair(codes, docs.astype(np.int64), rows,
                               lambda a, b: 1 if self._vague_reason(uniq[a], bool(b)) else 0)
@@ -760,7 +765,7 @@ class Engine:
             eb, ti, sh = err_bits[idx], t_idx[idx], short[idx]
             if int(eb.max()) < 1 << 16 and int(ti.max()) < 1 << 8 and 0 <= int(sh.min()) and int(sh.max()) < 1 << 38:
                 # one integer per (codes, tariff, shortfall): a 1-D unique, much faster than axis=1
-                uniq1, inv = np.unique((eb << 46) | (ti << 38) | sh, return_inverse=True)
+                uniq1, inv = unique_inverse((eb << 46) | (ti << 38) | sh)
                 triples = zip((uniq1 >> 46).tolist(), ((uniq1 >> 38) & 0xFF).tolist(),
                               (uniq1 & ((1 << 38) - 1)).tolist())
             else:
@@ -1016,7 +1021,7 @@ def _per_pair(a: np.ndarray, b: np.ndarray, rows: np.ndarray, fn: Any) -> np.nda
             table[k] = -1 if v is None else v
         out[idx] = table[key]
         return out
-    uniq, inv = np.unique(key, return_inverse=True)
+    uniq, inv = unique_inverse(key)
     vals = []
     for k in uniq.tolist():
         v = fn(a0 + k // width, b0 + k % width)
@@ -1092,7 +1097,7 @@ def _per_pair_text(a: np.ndarray, b: np.ndarray, fn: Any) -> pa.Array:
     a, b = a.astype(np.int64), b.astype(np.int64)
     a0, b0 = int(a.min()), int(b.min())
     key = (a - a0) * (int(b.max()) - b0 + 1) + (b - b0)
-    uniq, inv = np.unique(key, return_inverse=True)
+    uniq, inv = unique_inverse(key)
     width = int(b.max()) - b0 + 1
     texts = [fn(a0 + k // width, b0 + k % width) for k in uniq.tolist()]
     return pa.array(texts, pa.string()).take(pa.array(inv.reshape(-1)))

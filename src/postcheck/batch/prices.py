@@ -19,7 +19,7 @@ from postcheck.money import cents
 from postcheck.tariffs.model import Tariff
 from postcheck.tariffs.pricing import TOLERANCE_G, _unit_text, chargeable_weight, check_limits
 
-from postcheck.batch.columns import MICRO, PG_PER_G, to_micro, to_pg
+from postcheck.batch.columns import MICRO, PG_PER_G, to_micro, to_pg, unique_inverse
 
 __all__ = ["VectorTariff", "Priced", "DimsEffect"]
 
@@ -175,7 +175,7 @@ class VectorTariff:
         price = np.zeros(n, dtype=np.int64)
         if t.formula is not None:
             key = np.full(n, -1, dtype=np.int64)
-            uniq, inv = np.unique(chargeable, return_inverse=True)
+            uniq, inv = unique_inverse(chargeable)
             table = np.array([self._formula_price(int(c)) for c in uniq.tolist()], dtype=np.int64)
             price = table[inv.reshape(-1)] if n else price
         else:
