@@ -356,8 +356,8 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
     if engine == "dask" and client is None:
         client, own_cluster = _dask_client(scheduler, jobs)
     pool = _Pool(jobs, client)
-    if pool.client is None and pool.executor is None and os.environ.get("POSTCHECK_PRESTART", "1") == "1":
-        _start_engine(opts)
+    if pool.client is None and pool.executor is None:
+        _start_engine(opts)  # tariffs load while the first chunks are read and parsed
     try:
         while True:
             try:
@@ -408,9 +408,9 @@ def _chunks(inp: Path, fin: str, start: dict[str, Any], encoding: str, rows_hint
         pos = start.get("offset", first)
         ln = start.get("lines", lines)
         block = max(rows_hint * 200, 1 << 16)
-        first_div = int(os.environ.get("POSTCHECK_FIRST_DIV", "8") or 8)
+        # a small first chunk: the memo tables start filling (and the first results come) sooner
         yield from csv_chunks(inp, block_bytes=block, start=pos, lines=ln, encoding=encoding, names=names,
-                              first_bytes=max(block // first_div, 1 << 16) if first_div > 1 else None)
+                              first_bytes=max(block // 8, 1 << 16))
     elif fin == "jsonl":
         yield from jsonl_chunks(inp, lines_per_chunk=max(rows_hint // 4, 100), start=start.get("offset", 0),
                                 lines=start.get("lines", 0))
