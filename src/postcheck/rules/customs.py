@@ -252,6 +252,17 @@ def hs_code_invalid(ctx: Context) -> Iterator[Hit]:
                       fix=Fix("give the 6-digit HS code of the goods (national digits optional)", "display"))
 
 
+def _missing_on_commercial_lines(ctx: Context, attr: str, what: str, expected: str, advice: str) -> Iterator[Hit]:
+    """A Hit for each contents line of a commercial item (sale of goods, commercial sample)
+    whose ``attr`` is empty."""
+    if ctx.label.form is None or ctx.label.category not in _COMMERCIAL:
+        return
+    for i, item in enumerate(ctx.label.items):
+        if getattr(item, attr) is None:
+            yield Hit(message=f"Line {i + 1} ({item.description}) has no {what}; commercial items need one.",
+                      loc=f"items[{i}].{attr}", expected=expected, fix=Fix(advice, "display"))
+
+
 @rule("C307", "hs-code-missing", severity="warning")
 def hs_code_missing(ctx: Context) -> Iterator[Hit]:
     """A commercial item's contents line has no HS tariff number.
@@ -275,13 +286,8 @@ def hs_code_missing(ctx: Context) -> Iterator[Hit]:
     References:
         UPU CN 23 box (7) "For commercial items only".
     """
-    if ctx.label.form is None or ctx.label.category not in _COMMERCIAL:
-        return
-    for i, item in enumerate(ctx.label.items):
-        if item.hs_code is None:
-            yield Hit(message=f"Line {i + 1} ({item.description}) has no HS tariff number; commercial items need one.",
-                      loc=f"items[{i}].hs_code", expected="an HS code, e.g. 6912.00",
-                      fix=Fix("add the 6-digit HS code of the goods", "display"))
+    yield from _missing_on_commercial_lines(ctx, "hs_code", "HS tariff number", "an HS code, e.g. 6912.00",
+                                            "add the 6-digit HS code of the goods")
 
 
 @rule("C308", "origin-missing", severity="warning")
@@ -306,13 +312,8 @@ def origin_missing(ctx: Context) -> Iterator[Hit]:
     References:
         UPU CN 23 box (8) "Country of origin of goods".
     """
-    if ctx.label.form is None or ctx.label.category not in _COMMERCIAL:
-        return
-    for i, item in enumerate(ctx.label.items):
-        if item.origin_country is None:
-            yield Hit(message=f"Line {i + 1} ({item.description}) has no country of origin; commercial items need one.",
-                      loc=f"items[{i}].origin_country", expected="an ISO country code, e.g. CA",
-                      fix=Fix("add the country where the goods were made", "display"))
+    yield from _missing_on_commercial_lines(ctx, "origin_country", "country of origin",
+                                            "an ISO country code, e.g. CA", "add the country where the goods were made")
 
 
 @rule("C309", "category-missing", severity="error")
