@@ -206,11 +206,12 @@ def run_checks(label_path: str, *, measured: str | None, tolerance: str | None, 
                select: Iterable[str], ignore: Iterable[str], items_path: str | None, rates_dirs: Iterable[str]):
     """Check every label in a file: ``(reports, unreadable [(source, message)])``."""
     from postcheck.checker import check
-    from postcheck.config import find_settings
+    from postcheck.config import Settings, find_settings
     from postcheck.inputs import read_labels
     from postcheck.rules import Selection
 
-    settings = find_settings()
+    obj = click.get_current_context().find_root().obj
+    settings = obj if isinstance(obj, Settings) else find_settings()
     sel, ign = _split(select), _split(ignore)
     # the command line beats the settings file, option by option
     sel = sel or list(settings.select)
@@ -350,8 +351,6 @@ def rates_list(fmt: str, rates_dirs: tuple[str, ...]) -> None:
 @rates_option
 def rates_show(product: str, date_text: str | None, rates_dirs: tuple[str, ...]) -> None:
     """Show a product's price list: steps, zones, limits, rules, source and notes."""
-    from postcheck.units import format_length, format_weight
-
     rates = _load_rates(rates_dirs)
     date = _parse_date(date_text)
     tables = [rates.select(product, date).tariff] if date else rates.tables(product)
@@ -394,7 +393,6 @@ def rates_show(product: str, date_text: str | None, rates_dirs: tuple[str, ...])
             click.echo(f"  Note: {n}")
         click.echo(f"  Worked examples: {len(t.examples)}")
         click.echo("")
-    _ = (format_length, format_weight)
 
 
 @rates_group.command("validate")

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
 from postcheck.errors import InvalidLabel, LabelReadError, PostcheckError
-from postcheck.label import Label, label_from_dict, label_from_json
+from postcheck.label import Label, label_from_dict, label_from_json, loads_json
 
 __all__ = ["LabelInput", "read_labels", "max_label_file_bytes", "detect_format"]
 
@@ -93,8 +92,7 @@ def read_labels(path: str | Path, *, items_path: str | Path | None = None) -> It
         return
     # JSON: one label, or a list of labels
     try:
-        doc = json.loads(data.decode("utf-8-sig"), parse_float=Decimal,
-                         parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{c} is not a number")))
+        doc = loads_json(data.decode("utf-8-sig"))
     except UnicodeDecodeError as e:
         raise LabelReadError(str(p), f"not UTF-8 text (bad byte at offset {e.start})") from None
     except json.JSONDecodeError as e:

@@ -122,6 +122,12 @@ def _country(value: Any) -> str:
     return code
 
 
+def _currency_code(value: Any) -> str:
+    if not isinstance(value, str) or not is_currency(value.strip().upper()):
+        raise ValueError("an ISO 4217 currency code such as \"CAD\"")
+    return value.strip().upper()
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_assignment=False,
                               frozen=False, ser_json_inf_nan="constants")
@@ -179,11 +185,7 @@ class Item(_Model):
     @field_validator("value_currency", mode="before")
     @classmethod
     def _vc(cls, v: Any) -> Any:
-        if v is None:
-            return None
-        if not isinstance(v, str) or not is_currency(v.strip().upper()):
-            raise ValueError("an ISO 4217 currency code such as \"CAD\"")
-        return v.strip().upper()
+        return None if v is None else _currency_code(v)
 
     @field_validator("hs_code", mode="before")
     @classmethod
@@ -255,9 +257,7 @@ class Label(_Model):
     @field_validator("currency", mode="before")
     @classmethod
     def _currency(cls, v: Any) -> Any:
-        if not isinstance(v, str) or not is_currency(v.strip().upper()):
-            raise ValueError("an ISO 4217 currency code such as \"CAD\"")
-        return v.strip().upper()
+        return _currency_code(v)
 
     @field_validator("form", mode="before")
     @classmethod
@@ -392,6 +392,11 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number postcheck accepts")
 
 
+def loads_json(text: str) -> Any:
+    """``json.loads`` with numbers as Decimal (never floats) and NaN / Infinity refused."""
+    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+
+
 def label_from_json(text: str | bytes, *, source: str = "<label>") -> Label:
     """Read one label from JSON text.  Numbers are read as Decimal, never as floats."""
     try:
@@ -399,7 +404,7 @@ def label_from_json(text: str | bytes, *, source: str = "<label>") -> Label:
             text = text.decode("utf-8-sig")
         elif text.startswith("\ufeff"):
             text = text[1:]
-        data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        data = loads_json(text)
     except UnicodeDecodeError as e:
         raise InvalidLabel(source, (("", MISSING, f"UTF-8 text (bad byte at offset {e.start})"),)) from None
     except json.JSONDecodeError as e:

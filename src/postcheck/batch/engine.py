@@ -40,7 +40,7 @@ from postcheck.errors import InvalidLabel, NoTariffInForce, NotPriceable, Postch
 from postcheck.identifiers import normalise_s10, s10_problems
 from postcheck.label import is_country
 from postcheck.report import SEVERITY_ORDER, Finding, Postage, Report
-from postcheck.rows import LABEL_COLUMNS, label_from_row
+from postcheck.rows import label_from_row
 from postcheck.rules import _FAMILY_ORDER, DEFAULT_TOLERANCE, rules
 from postcheck.rules.customs import CN22_LIMIT_SDR
 from postcheck.tariffs.catalog import Rates, Selected

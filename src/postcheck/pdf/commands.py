@@ -47,11 +47,6 @@ def _measured(value: str | None) -> Any:
         raise InvalidLabel("--measured", (("measured_weight", value, e.expected),)) from None
 
 
-def _grams_text(grams: Any) -> str | None:
-    """The measured weight as the library reads it ("520 g"): a bare Decimal has no unit."""
-    return None if grams is None else f"{grams} g"
-
-
 def _date(value: str | None) -> Any:
     if value is None:
         return None
@@ -126,8 +121,8 @@ def register(cli: click.Group) -> None:
 
         check_output_path(output, inputs=[label_path], force=force)
         label, _got = _one_label(label_path, profiles)
-        grams = _measured(measured)
-        result = apply_fixes(label, measured_weight=_grams_text(grams), unsafe=unsafe_fixes,
+        _measured(measured)  # a bad --measured is refused before any work
+        result = apply_fixes(label, measured_weight=measured, unsafe=unsafe_fixes,
                              rates=_rates(rates_dirs), as_of=_date(date_text))
         if in_place_form:
             from postcheck.pdf.form import fill_form
@@ -171,8 +166,8 @@ def register(cli: click.Group) -> None:
         label, _got = _one_label(label_path, profiles)
         grams = _measured(measured)
         rates, as_of = _rates(rates_dirs), _date(date_text)
-        report = check(label, measured_weight=_grams_text(grams), rates=rates, as_of=as_of)
-        result = apply_fixes(label, measured_weight=_grams_text(grams), rates=rates, as_of=as_of)
+        report = check(label, measured_weight=measured, rates=rates, as_of=as_of)
+        result = apply_fixes(label, measured_weight=measured, rates=rates, as_of=as_of)
         data = write_notice(label, report, result, lang=lang, page_size=page_size, measured_g=grams)
         write_atomic(output, data, inputs=[label_path], force=force)
         click.echo(f"{report.verdict}. Wrote {output}")
