@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 from postcheck.errors import InvalidLabel, UnitError, UnknownService
@@ -16,6 +17,12 @@ from postcheck.units import format_weight, parse_weight
 __all__ = ["check", "default_rates"]
 
 _DEFAULT: Rates | None = None
+
+
+@lru_cache(maxsize=64)
+def _selection(select: tuple[str, ...], ignore: tuple[str, ...]) -> Selection:
+    """Selections are built once per distinct --select/--ignore, not once per label."""
+    return Selection(select or None, ignore)
 
 
 def default_rates() -> Rates:
@@ -74,7 +81,7 @@ def check(label: Label | Mapping[str, Any], *, measured_weight: Any = None, rate
         date = dt.date.today()
     ctx = Context(label, rates=rates, date=date, service_id=service_id, measured_g=measured, tolerance=tol)
     try:
-        selection = Selection(select, ignore)
+        selection = _selection(tuple(select or ()), tuple(ignore or ()))
     except ValueError as e:
         raise InvalidLabel(src, (("select", list(select or []) + list(ignore or []), str(e)),)) from None
     findings = run_rules(ctx, selection)

@@ -123,7 +123,8 @@ def _csv_labels(p: Path, data: bytes, items_path: str | Path | None) -> Iterator
         items = group_items(item_rows, str(items_path))
     for n, row in iter_csv(text, str(p)):
         src = f"{p} row {n}"
-        pid = (row.get("parcel_id") or "").strip() or None if isinstance(row.get("parcel_id"), str) else None
+        raw_id = row.get("parcel_id")
+        pid = raw_id.strip() or None if isinstance(raw_id, str) else None
         try:
             lab = label_from_row(row, items=(items.get(pid or "", []) if items is not None else None), source=src)
             yield LabelInput(src, lab, parcel_id=pid, note=note)
