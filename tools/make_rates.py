@@ -108,7 +108,7 @@ def to_toml(doc: dict) -> str:
     for c in doc.get("_header", []):
         out.append(f"# {c}")
     tables = ("source", "weight", "zones", "steps", "beyond", "formula", "limits",
-              "oversize", "volumetric", "surcharges", "examples", "per_sdr")
+              "oversize", "volumetric", "surcharges", "per_sdr", "examples")
     for k, v in doc.items():
         if k.startswith("_") or k in tables:
             continue
@@ -739,12 +739,15 @@ def sdr_files() -> dict[str, dict]:
     }
     for date in sorted({r["date"] for r in rows}):
         per = {}
+        examples = []
         derivations = set()
         for r in rows:
             if r["date"] == date:
                 Decimal(r["currency_units_per_SDR"])  # validate
                 per[r["currency"]] = r["currency_units_per_SDR"]
                 derivations.add(r["derivation"])
+                # the extract states the value of 300 SDR (the CN 22 ceiling) independently
+                examples.append({"sdr": "300", "currency": r["currency"], "value": money(r["value_of_300_SDR"])})
         out[date] = {
             "_header": [f"SDR rates as of {date}; derivation in the extract: "
                         + "; ".join(sorted(derivations)) + ".",
@@ -754,6 +757,7 @@ def sdr_files() -> dict[str, dict]:
             "effective_from": dt.date.fromisoformat(date),
             "source": {"document": meta[date], "pages": "n/a"},
             "per_sdr": dict(sorted(per.items())),
+            "examples": sorted(examples, key=lambda e: e["currency"]),
         }
     return out
 

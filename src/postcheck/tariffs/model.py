@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from postcheck.errors import TariffFileError, UnitError
-from postcheck.money import is_currency
+from postcheck.money import cents, is_currency
 from postcheck.units import GRAMS_PER, MM_PER, parse_dimensions, parse_length, parse_weight
 
 __all__ = ["Tariff", "Step", "Limits", "Volumetric", "Surcharge", "Example", "Source",
@@ -588,8 +588,8 @@ def read_sdr(path: Path | str) -> SdrTable:
     path = Path(path)
     doc = _load_toml(path)
     r = _Reader(str(path))
-    r.table(doc, "", {"format", "kind", "effective_from", "source", "per_sdr"},
-            {"format", "kind", "effective_from", "source", "per_sdr"})
+    r.table(doc, "", {"format", "kind", "effective_from", "source", "per_sdr", "examples"},
+            {"format", "kind", "effective_from", "source", "per_sdr", "examples"})
     if doc["format"] != 1:
         raise r.fail("format", f"expected 1, got {doc['format']!r}")
     if doc["kind"] != "sdr":
@@ -604,6 +604,19 @@ def read_sdr(path: Path | str) -> SdrTable:
         if not is_currency(cur):
             raise r.fail(f"per_sdr.{cur}", "not an ISO 4217 currency code")
         rates[cur] = r.decimal(val, f"per_sdr.{cur}")
+    # worked examples: "<sdr> SDR is <value> <currency>", rounded half-up to the cent
+    raw_ex = doc["examples"]
+    if not isinstance(raw_ex, list) or not raw_ex:
+        raise r.fail("examples", "expected at least one [[examples]] (SDR in, amount out)")
+    for i, ex in enumerate(raw_ex):
+        key = f"examples[{i}]"
+        r.table(ex, key, {"sdr", "currency", "value"}, {"sdr", "currency", "value"})
+        if ex["currency"] not in rates:
+            raise r.fail(f"{key}.currency", f"no rate for {ex['currency']!r} in per_sdr")
+        got = cents(r.decimal(ex["sdr"], f"{key}.sdr") * rates[ex["currency"]])
+        want = r.price(ex["value"], f"{key}.value")
+        if got != want:
+            raise r.fail(key, f"expected {want}, {ex['sdr']} SDR x {rates[ex['currency']]} gives {got}")
     return SdrTable(str(path), r.date(doc["effective_from"], "effective_from"), rates,
                     Source(document=r.string(s["document"], "source.document"),
                            pages=r.string(s["pages"], "source.pages"),
