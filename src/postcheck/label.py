@@ -71,10 +71,8 @@ def _trim(d: Decimal) -> str:
 
 
 def _weight_in(value: Any) -> Any:
-    if isinstance(value, Decimal) and not isinstance(value, bool):
-        # the model's own serialised form is "N g"; a bare Decimal here means grams
-        # only when it comes from our own code (model_copy); external input uses strings
-        return value
+    # every weight needs its unit: a bare JSON number (read as Decimal) is refused, not
+    # taken for grams
     return parse_weight(value, field="")
 
 

@@ -283,3 +283,14 @@ def test_codes_are_never_reused():
     current = {r.code: r.name for r in rules()}
     for code, name in published.items():
         assert current.get(code) == name
+
+
+def test_a_bare_json_number_is_not_taken_for_grams():
+    from postcheck.label import label_from_json
+
+    lab = good()
+    lab["gross_weight"] = 520.5
+    with pytest.raises(InvalidLabel) as e:
+        label_from_json(json.dumps(lab))
+    assert [p[0] for p in e.value.problems] == ["gross_weight"]
+    assert "unit" in str(e.value)
