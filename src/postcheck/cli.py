@@ -64,13 +64,13 @@ def rates_option(f: Callable[..., Any]) -> Callable[..., Any]:
                              "Also POSTCHECK_RATES (os.pathsep-separated).")(f)
 
 
-def _load_rates(dirs: Iterable[str]):
+def load_rates(dirs: Iterable[str]):
     from postcheck.tariffs import Rates
 
     return Rates.load(list(dirs))
 
 
-def _parse_date(value: str | None, what: str = "--date") -> dt.date | None:
+def parse_date_option(value: str | None, what: str = "--date") -> dt.date | None:
     if value is None:
         return None
     try:
@@ -135,10 +135,10 @@ def quote(origin: str, destination: str, weight: str, dims: str | None, zone: st
         dims_mm = parse_dimensions(dims, field="--dims") if dims else None
     except UnitError as e:
         raise click.BadParameter(f"{e.expected}, got {e.value!r}", param_hint=e.field) from None
-    date = _parse_date(date_text)
+    date = parse_date_option(date_text)
     defaulted = date is None
     date = date or dt.date.today()
-    rates = _load_rates(rates_dirs)
+    rates = load_rates(rates_dirs)
     priced, refused = do_quote(rates, origin=o, destination=d, weight_g=grams, date=date, dims_mm=dims_mm,
                                zone=zone, include_other_origins=show_all)
     if fmt == "json":
@@ -222,8 +222,8 @@ def run_checks(label_path: str, *, measured: str | None, tolerance: str | None, 
         Selection(sel or None, ign)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--select/--ignore") from None
-    rates = _load_rates(rates_dirs)
-    as_of = _parse_date(date_text)
+    rates = load_rates(rates_dirs)
+    as_of = parse_date_option(date_text)
     reports = []
     bad: list[tuple[str, str]] = []
     for li in read_labels(label_path, items_path=items_path):
@@ -334,7 +334,7 @@ def rates_group() -> None:
 @rates_option
 def rates_list(fmt: str, rates_dirs: tuple[str, ...]) -> None:
     """Every product postcheck can price, with its price lists' dates and sources."""
-    rates = _load_rates(rates_dirs)
+    rates = load_rates(rates_dirs)
     tables = [t for pid in rates.ids() for t in rates.tables(pid)]
     if fmt == "json":
         click.echo(json.dumps([t.summary() for t in tables], indent=2, ensure_ascii=False))
@@ -351,8 +351,8 @@ def rates_list(fmt: str, rates_dirs: tuple[str, ...]) -> None:
 @rates_option
 def rates_show(product: str, date_text: str | None, rates_dirs: tuple[str, ...]) -> None:
     """Show a product's price list: steps, zones, limits, rules, source and notes."""
-    rates = _load_rates(rates_dirs)
-    date = _parse_date(date_text)
+    rates = load_rates(rates_dirs)
+    date = parse_date_option(date_text)
     tables = [rates.select(product, date).tariff] if date else rates.tables(product)
     for t in tables:
         click.echo(f"{t.name} ({t.id}) - {t.operator}")

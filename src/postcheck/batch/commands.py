@@ -6,7 +6,6 @@ numpy, pyarrow, pandas or Dask) at module level.
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from typing import Any
 
@@ -92,13 +91,9 @@ def batch(ctx: click.Context, input_path: str, output_path: str, items_path: str
         except (ValueError, PostcheckError) as e:
             raise click.BadParameter(str(e), param_hint="--tolerance") from None
 
-    as_of = None
-    if date_text:
-        try:
-            as_of = dt.date.fromisoformat(date_text.strip())
-        except ValueError:
-            raise click.BadParameter(f"expected a date such as 2022-03-01, got {date_text!r}",
-                                     param_hint="--date") from None
+    from postcheck.cli import parse_date_option
+
+    as_of = parse_date_option(date_text)
     if engine != "dask" and scheduler:
         raise click.BadParameter("only with --engine dask", param_hint="--scheduler")
     if engine != "dask":

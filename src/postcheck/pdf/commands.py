@@ -48,22 +48,15 @@ def _measured(value: str | None) -> Any:
 
 
 def _date(value: str | None) -> Any:
-    if value is None:
-        return None
-    import datetime as dt
+    from postcheck.cli import parse_date_option
 
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"expected a date such as 2022-03-01, got {value!r}", param_hint="--date") from None
+    return parse_date_option(value)
 
 
 def _rates(dirs: tuple[str, ...]) -> Any:
-    if not dirs:
-        return None
-    from postcheck.tariffs import Rates
+    from postcheck.cli import load_rates
 
-    return Rates.load(list(dirs))
+    return load_rates(dirs)
 
 
 _profile_opt = click.option("--profile", "profiles", multiple=True, type=click.Path(dir_okay=False, exists=True),
