@@ -68,20 +68,25 @@ def batch(ctx: click.Context, input_path: str, output_path: str, items_path: str
         click.echo("postcheck: error: 'postcheck batch' needs numpy and pyarrow: pip install 'postcheck[fast]'",
                    err=True)
         sys.exit(2)
-    from postcheck.batch.run import arrow_without_pandas, run_batch, stderr_is_terminal
+    from postcheck.batch.run import arrow_without_pandas, keep_freed_memory, run_batch, stderr_is_terminal
     from postcheck.config import Settings, find_settings
-    from postcheck.rules import Selection
 
+    keep_freed_memory()
     settings = ctx.obj if isinstance(ctx.obj, Settings) else find_settings()
     # the command line beats the settings file, option by option (as 'postcheck check')
     sel = _split(select) or list(settings.select)
     ign = _split(ignore) or list(settings.ignore)
     tolerance = tolerance or settings.tolerance
     rates_dirs = (*settings.rates, *rates_dirs)
-    try:
-        Selection(sel or None, ign)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--select/--ignore") from None
+    if sel or ign:
+        # the rules (and the label model under them) load on the engine's own thread otherwise,
+        # while the first chunk is read
+        from postcheck.rules import Selection
+
+        try:
+            Selection(sel or None, ign)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--select/--ignore") from None
     if tolerance is not None:
         from postcheck.errors import PostcheckError
         from postcheck.rules.context import Tolerance
