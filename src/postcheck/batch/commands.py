@@ -68,7 +68,8 @@ def batch(ctx: click.Context, input_path: str, output_path: str, items_path: str
         click.echo("postcheck: error: 'postcheck batch' needs numpy and pyarrow: pip install 'postcheck[fast]'",
                    err=True)
         sys.exit(2)
-    from postcheck.batch.run import arrow_without_pandas, keep_freed_memory, run_batch, stderr_is_terminal
+    from postcheck.batch.run import (arrow_without_pandas, keep_freed_memory, no_cycle_collection, run_batch,
+                                     stderr_is_terminal)
     from postcheck.config import Settings, find_settings
 
     keep_freed_memory()
@@ -117,10 +118,11 @@ def batch(ctx: click.Context, input_path: str, output_path: str, items_path: str
             bar.update(max(position - state["done"], 0))
             state["done"] = position
     try:
-        summary = run_batch(input_path, output_path, in_format=in_format, out_format=out_format, engine=engine,
-                            jobs=jobs, chunk_size=chunk_size, force=force, resume=resume, rates_dirs=rates_dirs,
-                            as_of=as_of, items_path=items_path, progress=progress, scheduler=scheduler,
-                            select=tuple(sel), ignore=tuple(ign), tolerance=tolerance)
+        with no_cycle_collection():
+            summary = run_batch(input_path, output_path, in_format=in_format, out_format=out_format, engine=engine,
+                                jobs=jobs, chunk_size=chunk_size, force=force, resume=resume, rates_dirs=rates_dirs,
+                                as_of=as_of, items_path=items_path, progress=progress, scheduler=scheduler,
+                                select=tuple(sel), ignore=tuple(ign), tolerance=tolerance)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
