@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -68,6 +68,22 @@ class Chunk:
     encoding: str = "utf-8"
     names: list[str] = field(default_factory=list)
     plain: bool | None = None  # no quoted line break, no stray quote: pyarrow may read it (None: not known)
+    path: str | None = None  # CSV sent without its bytes: read ``end - size`` .. ``end`` of this file
+    size: int = 0
+
+    def without_data(self, path: str) -> "Chunk":
+        """The same chunk, to be read from ``path`` where it is used (a worker on this machine):
+        a few numbers cross to the worker instead of megabytes."""
+        return replace(self, data=None, path=path, size=len(self.data))
+
+    def with_data(self) -> "Chunk":
+        """The chunk with its bytes (read back from its file when it was sent without them)."""
+        if self.data is not None or self.path is None:
+            return self
+        with open(self.path, "rb") as f:
+            f.seek(self.end - self.size)
+            data = f.read(self.size)
+        return replace(self, data=data, path=None)
 
 
 # ---------------------------------------------------------------------------- CSV

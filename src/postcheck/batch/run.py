@@ -133,6 +133,7 @@ def process_chunk(chunk: Any, opts: BatchOptions, header: bool) -> tuple[bytes, 
     from postcheck.batch.formats import encode_results, parse_csv_chunk
 
     if chunk.kind == "csv":
+        chunk = chunk.with_data()
         table, numbers, raw = parse_csv_chunk(chunk)  # before the engine: parsing overlaps its start-up
         eng = _engine(opts)
         res = eng.check_table(table, rows=numbers, source=opts.source, unit="row", raw=raw)
@@ -185,18 +186,37 @@ def _summarise(res: Any) -> Summary:
 
 # ---------------------------------------------------------------------------- in the parent
 
-class _Pool:
-    """Ordered map over chunks, a bounded number in flight (flat memory)."""
+def can_fork() -> bool:
+    """Worker processes can be forked from this one (Linux): they start at once, with this
+    process's engine (imports, tariffs) already loaded.  Elsewhere they are spawned."""
+    import multiprocessing as mp
 
-    def __init__(self, jobs: int, dask_client: Any = None) -> None:
+    return sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
+
+
+class _Pool:
+    """Ordered map over chunks, a bounded number in flight (flat memory).
+
+    Worker processes are forked where possible, after the engine is built here, so they share it
+    and start at once; they then read their CSV chunks from the input file themselves
+    (``reads_files``), and only byte positions cross to them."""
+
+    def __init__(self, jobs: int, dask_client: Any = None, opts: BatchOptions | None = None) -> None:
         self.jobs = jobs
         self.client = dask_client
         self.executor = None
+        self.reads_files = False
         if dask_client is None and jobs > 1:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
 
-            self.executor = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"))
+            if can_fork():
+                if opts is not None:
+                    _engine(opts)  # before the fork: the workers inherit it
+                self.executor = ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork"))
+                self.reads_files = True
+            else:
+                self.executor = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"))
 
     def map(self, fn: Callable[..., Any], items: Iterator[tuple]) -> Iterator[Any]:
         if self.client is None and self.executor is None:
@@ -384,9 +404,10 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
     if items_path is not None:
         return _run_with_items(inp, out, part, fin, fout, opts, items_path, force)
     if jobs is None:
-        # the vector engine spends most of its time in pyarrow and numpy, which already use every core
-        # for parsing; worker processes cost more (start-up, tariffs, memo, copies) than they gain
-        jobs = min(2, os.cpu_count() or 1) if not opts.vector or engine == "dask" else 1
+        # one worker process per core (at most two) where they can be forked; elsewhere the vector
+        # engine runs on threads of this process (spawned workers cost more in start-up than they
+        # gain on two cores)
+        jobs = min(2, os.cpu_count() or 1) if not opts.vector or engine == "dask" or can_fork() else 1
     rows_hint = chunk_size or 100_000
     summary = Summary()
     encoding = "utf-8"
@@ -399,7 +420,7 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
     own_cluster = None
     if engine == "dask" and client is None:
         client, own_cluster = _dask_client(scheduler, jobs)
-    pool = _Pool(jobs, client)
+    pool = _Pool(jobs, client, opts)
     if pool.client is None and pool.executor is None:
         _start_engine(opts)  # tariffs load while the first chunks are read and parsed
     try:
@@ -491,7 +512,7 @@ def _stream(inp: Path, part: Path, journal: Path, fin: str, fout: str, opts: Bat
                 positions.append((c.end, c.lines))
                 header = first[0]
                 first[0] = False
-                yield (c, opts, header)
+                yield (c.without_data(str(inp)) if pool.reads_files and c.kind == "csv" else c, opts, header)
 
         positions: deque[tuple[int, int]] = deque()
         try:
