@@ -224,6 +224,14 @@ class _Pool:
             return
         window: deque[Any] = deque()
         limit = self.jobs + 1
+        if self.reads_files:
+            # The first chunk (a small one) is checked here, before the workers are forked at the
+            # first submit: they inherit the engine's memo of cell values warm, instead of each
+            # reading the same few thousand distinct values through the label model again.
+            first = next(items, None)
+            if first is None:
+                return
+            yield fn(*first)
         for args in items:
             if self.client is not None:
                 window.append(self.client.submit(fn, *args, pure=False))
