@@ -91,17 +91,19 @@ def test_chunks_cut_on_records_only(tmp_path, chunk):
     assert [f"{p} row {r['row']}" for r in got] == _expected_sources(p)
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-def test_worker_processes_write_what_one_process_writes(tmp_path, fmt):
+@pytest.mark.parametrize(("fmt", "encoding"), [("csv", "utf-8"), ("jsonl", "cp1252")])
+def test_worker_processes_write_what_one_process_writes(tmp_path, fmt, encoding):
     """Two worker processes (forked on Linux, reading their chunks from the file themselves) give
-    the bytes one process gives, chunk order and odd rows included."""
+    the bytes one process gives, chunk order and odd rows included, and start again as
+    Windows-1252 when a late chunk is not UTF-8."""
     lines = [HEADER]
     for n in range(1, 400):
         desc = f'"Mug, {n}\nline two"' if n % 7 == 0 else 'Frame 5" wide' if n % 11 == 0 else "Mug"
+        desc = "Caf\xe9 mug" if n == 350 else desc
         weight = "lots" if n % 13 == 0 else "300 g"
         lines.append(f"P{n},small_packet_usa_air,CA,US,2022-03-01,CAD,CN22,gift,12.83,340 g,{desc},{weight},40.00\n")
     p = tmp_path / "w.csv"
-    p.write_text("".join(lines), encoding="utf-8")
+    p.write_bytes("".join(lines).encode(encoding))
     one, two = tmp_path / f"one.{fmt}", tmp_path / f"two.{fmt}"
     s1 = run_batch(p, one, chunk_size=100, jobs=1)
     s2 = run_batch(p, two, chunk_size=100, jobs=2)
