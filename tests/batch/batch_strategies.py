@@ -43,9 +43,13 @@ def _spell(grams: Decimal, how: str) -> str:
 
 @st.composite
 def weights(draw, t) -> Decimal:
-    """Grams: on a step bound, a milligram either side, or anywhere up to the limit."""
+    """Grams: on a step bound, a milligram either side, anywhere up to the limit, or past the
+    limit or the last step (P203)."""
     bounds = [s.up_to_g for s in t.steps] or [Decimal(500), Decimal(1000)]
-    kind = draw(st.sampled_from(["on", "over", "under", "any", "whole"]))
+    kind = draw(st.sampled_from(["on", "over", "under", "any", "whole", "beyond"]))
+    if kind == "beyond":
+        last = t.limits.max_weight_g or (t.steps[-1].up_to_g if t.steps else Decimal(20000))
+        return last + Decimal(draw(st.integers(1, 3_000_000))) * MG
     b = draw(st.sampled_from(bounds[:6]))
     if kind == "on":
         return b

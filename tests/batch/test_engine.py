@@ -93,3 +93,22 @@ def test_other_columns_and_layouts(engines):
     a, b = both(engines, rows)
     assert a == b
     assert "item2_description: required field is missing" in a[1]["error"]
+
+
+def test_over_weight_limit_is_decided_on_columns(engines):
+    """P203 both ways check() words it: heavier than the product's limit (decided on columns), and
+    a chargeable (volumetric) weight past the last price step (row by row)."""
+    ga = {"parcel_id": "G1", "service": "ground_advantage_retail", "origin": "US", "destination": "US", "zone": "5",
+          "ship_date": "2025-11-01", "currency": "USD", "postage_paid": "20.00", "gross_weight": "30 lb",
+          "dimensions": "30 x 24 x 20 in"}  # volumetric 86.7 lb, within the size limits
+    rows = [dict(BASE, gross_weight="2.1 kg", postage_paid="18.82"), dict(BASE, gross_weight="2000.001 g"), ga]
+    a, b = both(engines, rows)
+    assert a == b
+    assert all("P203" in r["codes"] for r in a)
+    assert "is over the" in a[0]["messages"][a[0]["codes"].index("P203")]
+    assert "past the last price step" in a[2]["messages"][a[2]["codes"].index("P203")]
+    assert a[0]["verdict"].startswith("Not ready to drop off: over-weight-limit")
+    fast, _ = engines
+    for row in rows:
+        res = fast.check_table(_table([row]), rows=[2], source="in.csv")
+        assert res.fallback == (1 if "dimensions" in row else 0)  # sizes still go row by row

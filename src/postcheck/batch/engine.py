@@ -72,8 +72,8 @@ _S10 = r"^[A-Z]{2}\d{8}\d[A-Z]{2}$"
 _TEN_G = 10 * PG_PER_G
 _OK_VERDICT = Report(findings=(), postage=None, tariff=None, date="").verdict
 #: The rules the vectorised engine decides itself; every other rule sends its rows to the per-row path.
-VECTOR_RULES = ("W101", "W103", "W104", "P201", "P202", "P209", "C305", "C307", "C308", "C309", "C310", "C312",
-                "I401")
+VECTOR_RULES = ("W101", "W103", "W104", "P201", "P202", "P203", "P209", "C305", "C307", "C308", "C309", "C310",
+                "C312", "I401")
 RULES = {r.code: (r.name, r.severity) for r in rules() if r.code in VECTOR_RULES}
 _SEV = SEVERITY_ORDER
 _FAM = _FAMILY_ORDER
@@ -561,6 +561,7 @@ class Engine:
         net_ok = np.zeros(n, dtype=bool)
         net_price = np.zeros(n, dtype=np.int64)
         net_key = np.zeros(n, dtype=np.int64)
+        over_limit = np.zeros(n, dtype=bool)  # P203: heavier than the product's limit
         for ti in np.unique(t_idx[fast]).tolist():
             rows = np.flatnonzero(fast & (t_idx == ti))
             vt = self._vt[ti]
@@ -570,8 +571,16 @@ class Engine:
                 req_ok[b], req[b], req_key[b] = pr.ok, pr.price, pr.step_key
                 charge[b], rounded[b] = pr.chargeable, pr.rounded
                 refused = b[~pr.ok]
-                slow[refused] = True  # P203 and other refusals
-                fast[refused] = False
+                if len(refused):
+                    # the only refusals price() makes (zones and sizes were settled above) are P203:
+                    # over the product's weight limit (checked first, as check_limits() does) is
+                    # written here; a chargeable weight past the last step goes row by row
+                    over = basis[refused] > vt.max_pg if vt.max_pg >= 0 else np.zeros(len(refused), dtype=bool)
+                    over_limit[refused[over]] = True
+                    req[refused] = 0
+                    past = refused[~over]
+                    slow[past] = True
+                    fast[past] = False
             m = rows[has_items[rows]]
             if len(m):
                 pr = vt.price(net[m], z_idx[m], vol[m])
@@ -618,7 +627,8 @@ class Engine:
             item_hs |= it["no_hs"]
             item_origin |= it["no_origin"]
         item_f = item_vague | item_hs | item_origin
-        any_f = w101 | w103a | w103b | w104 | p201 | p202 | p209 | c309 | c310 | c312 | i401 | item_f
+        p203 = fast & over_limit
+        any_f = w101 | w103a | w103b | w104 | p201 | p202 | p203 | p209 | c309 | c310 | c312 | i401 | item_f
 
         # postage columns for every fast row
         res.has_required[fast] = req_ok[fast]
@@ -635,6 +645,7 @@ class Engine:
         groups_n = max(len(items), 1)
         cur_t = pa.array([t.currency for t in self._tariffs], pa.string())
         name_t = pa.array([t.name for t in self._tariffs], pa.string())
+        max_t = pa.array([f"{t.limits.text.get('max_weight')}" for t in self._tariffs], pa.string())  # as check_limits()
 
         def add(code: str, mask: np.ndarray, build: Any, line: int = 0) -> None:
             idx = np.flatnonzero(mask)
@@ -713,6 +724,10 @@ class Engine:
                        kg_arr(charge[idx]), " (", name(idx), ", ", step(idx, req_key), "). ", c, " ",
                        cents_arr(paid[idx] - req[idx]), " could be reclaimed.")
 
+        def m_p203(idx: np.ndarray) -> pa.Array:
+            return _join(kg_arr(basis[idx]), " is over the ", max_t.take(pa.array(t_idx[idx])), " limit of ",
+                         name(idx), ".")
+
         def m_p209(idx: np.ndarray) -> pa.Array:
             return _join("The label does not state the postage paid",
                        pc.if_else(pa.array(req_ok[idx]),
@@ -725,6 +740,7 @@ class Engine:
         add("W104", w104, m_w104)
         add("P201", p201, m_p201)
         add("P202", p202, m_p202)
+        add("P203", p203, m_p203)
         add("P209", p209, m_p209)
         for k, it in enumerate(items):
             if "no_hs" not in it:
@@ -753,7 +769,7 @@ class Engine:
         # -- status and verdict: one verdict per distinct (error codes, currency, shortfall)
         err_bits = np.zeros(n, dtype=np.int64)
         for code, mask in (("W101", w101), ("W103", w103a | w103b), ("W104", w104), ("P201", p201),
-                           ("P202", p202), ("P209", p209), ("C305", item_vague), ("C307", item_hs),
+                           ("P202", p202), ("P203", p203), ("P209", p209), ("C305", item_vague), ("C307", item_hs),
                            ("C308", item_origin), ("C309", c309), ("C310", c310), ("C312", c312), ("I401", i401)):
             if RULES[code][1] == "error":
                 err_bits |= mask.astype(np.int64) << _RANK[code]
