@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import pyarrow.csv as pacsv
@@ -15,7 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from postcheck.batch.formats import _line_count, csv_chunks, parse_csv_chunk
-from postcheck.batch.run import run_batch
+from postcheck.batch import run as run_module
+from postcheck.batch.run import can_fork, run_batch
+from postcheck.errors import PostcheckError
 from postcheck.inputs import read_labels
 
 HEADER = ("parcel_id,service,origin,destination,ship_date,currency,form,category,postage_paid,gross_weight,"
@@ -273,3 +276,34 @@ def test_ragged_row_that_mentions_utf8_is_still_read_as_utf8(tmp_path):
     s = run_batch(p, out, jobs=1)
     assert s.notes == [] and s.read == 2 and s.unreadable == 1
     assert _read_csv(out)[1]["status"] == "unreadable"
+
+
+_PARENT: list[int] = []
+_REAL_PROCESS_CHUNK = run_module.process_chunk
+
+
+def _dies_in_a_worker(chunk, opts, header):
+    """process_chunk, but a worker dies (as SIGKILL would: no clean-up) on a late chunk.  At
+    module level, so that it is sent to the forked workers by name."""
+    if os.getpid() not in _PARENT and chunk.first > 1500:
+        os._exit(9)
+    return _REAL_PROCESS_CHUNK(chunk, opts, header)
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes are forked on Linux only")
+def test_a_worker_killed_mid_run_leaves_a_resumable_output(tmp_path, monkeypatch):
+    """A worker that dies (killed, out of memory) stops the run with a message, not a traceback;
+    --resume then finishes it, and the output equals an uninterrupted run."""
+    lines = [HEADER] + [GOOD.format(n=n) for n in range(1, 3000)]  # the first chunk (64 KB) is checked before the fork
+    p = tmp_path / "k.csv"
+    p.write_text("".join(lines), encoding="utf-8")
+    whole = tmp_path / "whole.csv"
+    run_batch(p, whole, chunk_size=100, jobs=1)
+    _PARENT[:] = [os.getpid()]
+    monkeypatch.setattr(run_module, "process_chunk", _dies_in_a_worker)
+    out = tmp_path / "out.csv"
+    with pytest.raises(PostcheckError, match="worker process ended abruptly.*--resume"):
+        run_batch(p, out, chunk_size=100, jobs=2)
+    monkeypatch.undo()
+    run_batch(p, out, chunk_size=100, jobs=2, resume=True)
+    assert out.read_bytes() == whole.read_bytes()

@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 from collections import deque
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -437,6 +438,12 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
                 _stream(inp, part, journal, fin, fout, opts, pool, summary, start, encoding, rows_hint, progress,
                         resume_bytes=state["output_bytes"] if state else None)
                 break
+            except BrokenExecutor:
+                resumable = fout != "parquet" and journal.exists()
+                raise PostcheckError(
+                    "a worker process ended abruptly (killed, or out of memory?)"
+                    + (f"; the results so far are kept in {part}: run the same command with --resume to carry on"
+                       if resumable else "")) from None
             except _Reencode:
                 # not UTF-8: read the whole file again as Windows-1252 (or Latin-1), as `check` does
                 encoding = _legacy_encoding(inp)
