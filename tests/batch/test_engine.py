@@ -105,7 +105,9 @@ def test_over_weight_limit_is_decided_on_columns(engines):
     a, b = both(engines, rows)
     assert a == b
     assert all("P203" in r["codes"] for r in a)
-    assert "is over the" in a[0]["messages"][a[0]["codes"].index("P203")]
+    assert a[0]["messages"][0] == "2.100 kg is over the 2 kg limit of Small Packet USA Air."
+    # rounded to the gram the weight would read as the limit itself: said in grams
+    assert a[1]["messages"][0] == "2000.001 g is over the 2 kg limit of Small Packet USA Air."
     assert "past the last price step" in a[2]["messages"][a[2]["codes"].index("P203")]
     assert a[0]["verdict"].startswith("Not ready to drop off: over-weight-limit")
     fast, _ = engines

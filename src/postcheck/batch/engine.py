@@ -48,7 +48,7 @@ from postcheck.tariffs.pricing import zone_for
 
 from postcheck.batch.columns import (MICRO, PG_PER_G, CellMemo, ColumnPlan, amount_column,
                                      item_groups, memo_codes, text_column, unique_inverse, weight_column)
-from postcheck.batch.prices import VectorTariff
+from postcheck.batch.prices import _TOL_PG, VectorTariff
 
 __all__ = ["Results", "Engine", "RESULT_SCHEMA", "STATUS_OK", "STATUS_ERROR", "STATUS_UNREADABLE"]
 
@@ -646,6 +646,7 @@ class Engine:
         cur_t = pa.array([t.currency for t in self._tariffs], pa.string())
         name_t = pa.array([t.name for t in self._tariffs], pa.string())
         max_t = pa.array([f"{t.limits.text.get('max_weight')}" for t in self._tariffs], pa.string())  # as check_limits()
+        max_pg_t = np.array([self._vt[i].max_pg for i in range(len(self._tariffs))], dtype=np.int64)
 
         def add(code: str, mask: np.ndarray, build: Any, line: int = 0) -> None:
             idx = np.flatnonzero(mask)
@@ -725,8 +726,14 @@ class Engine:
                        cents_arr(paid[idx] - req[idx]), " could be reclaimed.")
 
         def m_p203(idx: np.ndarray) -> pa.Array:
-            return _join(kg_arr(basis[idx]), " is over the ", max_t.take(pa.array(t_idx[idx])), " limit of ",
-                         name(idx), ".")
+            b = basis[idx]
+            # in kilograms, unless rounding to the gram hides the excess (then in grams, as check())
+            hidden = (b + PG_PER_G // 2) // PG_PER_G * PG_PER_G <= max_pg_t[t_idx[idx]] - _TOL_PG
+            shown = kg_arr(b)
+            if hidden.any():
+                grams = pa.array([grams_text(v) if h else None for v, h in zip(b.tolist(), hidden.tolist())], pa.string())
+                shown = pc.if_else(pa.array(hidden), grams, shown)
+            return _join(shown, " is over the ", max_t.take(pa.array(t_idx[idx])), " limit of ", name(idx), ".")
 
         def m_p209(idx: np.ndarray) -> pa.Array:
             return _join("The label does not state the postage paid",

@@ -91,8 +91,11 @@ def check_limits(t: Tariff, weight_g: Decimal, dims_mm: tuple[Decimal, Decimal, 
     """Raise :class:`NotPriceable` when the parcel breaks a weight or size limit."""
     lim = t.limits
     if lim.max_weight_g is not None and weight_g > lim.max_weight_g + TOLERANCE_G:
+        shown = format_weight(weight_g)
+        if Decimal(shown.split()[0]) * 1000 <= lim.max_weight_g:  # "2.000 kg is over the 2 kg limit": say grams
+            shown = format_weight(weight_g, "g")
         raise NotPriceable(t.id, "over-weight-limit",
-                           f"{format_weight(weight_g)} is over the {lim.text.get('max_weight')} limit of {t.name}")
+                           f"{shown} is over the {lim.text.get('max_weight')} limit of {t.name}")
     if dims_mm is None:
         return
     a, b, c = dims_mm
