@@ -937,7 +937,11 @@ def _s10_plain(sub: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     s = sub.take(pa.array(cand))
     offs = np.frombuffer(s.buffers()[1], dtype=np.int32, count=len(s) + 1, offset=s.offset * 4)
     data = np.frombuffer(s.buffers()[2], dtype=np.uint8)
-    b = data[offs[:-1, None] + np.arange(13)]
+    k = len(cand)
+    if int(offs[-1]) - int(offs[0]) == 13 * k:  # k cells of 13 bytes back to back (what take() builds)
+        b = data[int(offs[0]):int(offs[0]) + 13 * k].reshape(k, 13)
+    else:
+        b = data[offs[:-1, None] + np.arange(13)]
     letters = b[:, [0, 1, 11, 12]]
     lower = (letters >= 97) & (letters <= 122)
     letters = np.where(lower, letters - 32, letters)
@@ -951,13 +955,13 @@ def _s10_plain(sub: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 def _s10_plain_valid(b: np.ndarray) -> np.ndarray:
     """Valid S10 numbers among plain ones (bytes from :func:`_s10_plain`): check digit, assigned
     service indicator, ISO country."""
-    d = b[:, 2:11].astype(np.int64) - 48
-    s = (d[:, :8] * np.array([8, 6, 4, 2, 3, 5, 9, 7])).sum(axis=1)
+    d = b[:, 2:11].astype(np.int32) - 48
+    s = d[:, :8] @ np.array([8, 6, 4, 2, 3, 5, 9, 7], dtype=np.int32)
     c = 11 - s % 11
     c = np.where(c == 10, 0, np.where(c == 11, 5, c))
-    l = b.astype(np.int64) - 65
     si, cc = _letter_pairs()
-    return (c == d[:, 8]) & si[l[:, 0], l[:, 1]] & cc[l[:, 11], l[:, 12]]
+    letter = lambda j: b[:, j].astype(np.intp) - 65  # noqa: E731
+    return (c == d[:, 8]) & si[letter(0), letter(1)] & cc[letter(11), letter(12)]
 
 
 @lru_cache(maxsize=1)
