@@ -307,3 +307,18 @@ def test_a_worker_killed_mid_run_leaves_a_resumable_output(tmp_path, monkeypatch
     monkeypatch.undo()
     run_batch(p, out, chunk_size=100, jobs=2, resume=True)
     assert out.read_bytes() == whole.read_bytes()
+
+
+def test_no_fork_while_other_threads_run():
+    """A process with other threads running (a web server calling run_batch) spawns its workers:
+    a lock held by another thread at a fork would stay held in the child."""
+    import threading
+
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert not can_fork()
+    finally:
+        stop.set()
+        t.join()

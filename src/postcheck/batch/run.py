@@ -188,11 +188,14 @@ def _summarise(res: Any) -> Summary:
 # ---------------------------------------------------------------------------- in the parent
 
 def can_fork() -> bool:
-    """Worker processes can be forked from this one (Linux): they start at once, with this
-    process's engine (imports, tariffs) already loaded.  Elsewhere they are spawned."""
+    """Worker processes can be forked from this one: Linux, and no other Python thread running
+    (a thread holding a lock at the fork would leave it held in the child for ever; a backend
+    calling ``run_batch`` from a threaded server gets spawned workers).  Forked workers start at
+    once, with this process's engine (imports, tariffs) already loaded."""
     import multiprocessing as mp
 
-    return sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
+    return (sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
+            and threading.active_count() == 1)
 
 
 class _Pool:
