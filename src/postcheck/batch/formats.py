@@ -74,6 +74,8 @@ class Chunk:
     def without_data(self, path: str) -> "Chunk":
         """The same chunk, to be read from ``path`` where it is used (a worker on this machine):
         a few numbers cross to the worker instead of megabytes."""
+        if self.data is None:
+            return self
         return replace(self, data=None, path=path, size=len(self.data))
 
     def with_data(self) -> "Chunk":
@@ -151,25 +153,57 @@ def _cut_block(data: bytes, final: bool) -> tuple[int, int | None, bool]:
     if data.find(b'"') < 0:
         cut = len(data) if final else data.rfind(b"\n") + 1
     else:
-        nl = np.flatnonzero(arr == 10)
         opens, closes, plain = _quoted_regions(data, arr)
-        # a line break is inside quotes when it falls after the last opening quote before it and
-        # before that region's closing quote
-        r = np.searchsorted(opens, nl) - 1
-        inside = (r >= 0) & (nl < closes[np.maximum(r, 0)]) if len(opens) else np.zeros(len(nl), dtype=bool)
-        if final:
-            cut, k = len(data), len(nl)
+        if len(opens) * _FEW_REGIONS > len(data):
+            cut, quoted_nl = _cut_many_regions(arr, opens, closes, final)
         else:
-            outside = nl[~inside]
-            cut = int(outside[-1]) + 1 if len(outside) else 0
-            k = int(np.searchsorted(nl, cut - 1)) + 1 if cut else 0
+            cut, quoted_nl = _cut_few_regions(data, opens, closes, final)
         # pyarrow reads an unfinished quoted field at the very end its own way
-        plain = plain and not inside[:k].any() and not (final and len(closes) and closes[-1] >= len(data))
+        plain = plain and not quoted_nl and not (final and len(closes) and closes[-1] >= len(data))
     if cut == 0:
         return 0, None, plain
     if data.find(b"\r", 0, cut) >= 0:
         return cut, None, plain
     return cut, int(np.count_nonzero(arr[:cut] == 10)) + (0 if data[cut - 1] == 10 else 1), plain
+
+
+#: Quoted regions are "few" below one per this many bytes: they are looked at one by one.
+_FEW_REGIONS = 64
+
+
+def _cut_few_regions(data: bytes, opens: Any, closes: Any, final: bool) -> tuple[int, bool]:
+    """``(cut, a line break before the cut is inside quotes)`` when the quoted regions are few
+    (the usual CSV quotes the odd cell): the last line break, stepped back past any region that
+    holds it, and a search for a line break in each region before the cut."""
+    import numpy as np
+
+    cut = len(data) if final else data.rfind(b"\n") + 1
+    while cut and not final:
+        j = int(np.searchsorted(opens, cut - 1)) - 1  # the last region opened before that line break
+        if j < 0 or cut - 1 >= closes[j]:
+            break
+        cut = data.rfind(b"\n", 0, int(opens[j])) + 1
+    m = int(np.searchsorted(opens, cut))
+    quoted_nl = any(data.find(b"\n", o, min(c, cut)) >= 0 for o, c in zip(opens[:m].tolist(), closes[:m].tolist()))
+    return cut, quoted_nl
+
+
+def _cut_many_regions(arr: Any, opens: Any, closes: Any, final: bool) -> tuple[int, bool]:
+    """:func:`_cut_few_regions` over every line break at once (numpy), for quote-heavy data: a
+    line break is inside quotes when it falls after the last opening quote before it and before
+    that region's closing quote."""
+    import numpy as np
+
+    nl = np.flatnonzero(arr == 10)
+    r = np.searchsorted(opens, nl) - 1
+    inside = (r >= 0) & (nl < closes[np.maximum(r, 0)])
+    if final:
+        cut, k = len(arr), len(nl)
+    else:
+        outside = nl[~inside]
+        cut = int(outside[-1]) + 1 if len(outside) else 0
+        k = int(np.searchsorted(nl, cut - 1)) + 1 if cut else 0
+    return cut, bool(inside[:k].any())
 
 
 _FIELD_START: Any = None  # bytes after which a field starts (filled on first use)
@@ -232,11 +266,13 @@ def _field_start_table() -> Any:
 
 
 def csv_chunks(path: str | Path, *, block_bytes: int = 16 << 20, start: int | None = None, lines: int | None = None,
-               encoding: str = "utf-8", names: list[str] | None = None, first_bytes: int | None = None
-               ) -> Iterator[Chunk]:
+               encoding: str = "utf-8", names: list[str] | None = None, first_bytes: int | None = None,
+               by_position: bool = False) -> Iterator[Chunk]:
     """Raw CSV chunks of about ``block_bytes``, from the first record (or byte ``start`` with
     ``lines`` lines before it, to resume); the first chunk is about ``first_bytes`` when given
-    (a small first chunk fills the engine's memo tables before the big ones arrive)."""
+    (a small first chunk fills the engine's memo tables before the big ones arrive).  With
+    ``by_position`` the chunks carry where their bytes are, not the bytes (see
+    :meth:`Chunk.with_data`)."""
     if names is None or start is None:
         names, start0, lines0 = csv_header(path, encoding)
         start = start0 if start is None else start
@@ -256,11 +292,17 @@ def csv_chunks(path: str | Path, *, block_bytes: int = 16 << 20, start: int | No
                 size *= 2
                 continue
             size = block_bytes
-            piece = data if cut == len(data) else data[:cut]
-            if count is None:
-                count = _line_count(piece)
-            yield Chunk("csv", piece, lines + 1, pos + cut, lines + count, encoding=encoding,
-                        names=names, plain=plain)
+            if by_position:  # the reader reads the bytes itself: no copy of them here
+                if count is None:
+                    count = _line_count(data[:cut])
+                yield Chunk("csv", None, lines + 1, pos + cut, lines + count, encoding=encoding, names=names,
+                            plain=plain, path=str(path), size=cut)
+            else:
+                piece = data if cut == len(data) else data[:cut]
+                if count is None:
+                    count = _line_count(piece)
+                yield Chunk("csv", piece, lines + 1, pos + cut, lines + count, encoding=encoding,
+                            names=names, plain=plain)
             lines += count
             pos += cut
             if final and cut == len(data):
