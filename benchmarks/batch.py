@@ -3,8 +3,8 @@
 Generates N realistic parcels (seeded; every bundled product, step edges, ~3 % unreadable rows,
 ~10 % with a planted problem; see parcels.py), then times in one run:
 
-* ``postcheck batch`` end to end, as a new process (peak memory: the sum over its processes of
-  their proportional set sizes, sampled every 20 ms);
+* ``postcheck batch`` end to end, as a new process; peak memory in one more run (the sum over its
+  processes of their proportional set sizes, sampled every 20 ms, which slows that run);
 * reading the same CSV with pyarrow alone (``pyarrow.csv.read_csv``, default options): the floor
   no checker can beat;
 * ``postcheck.check()`` looped over a sample of the rows (label_from_row + check per row).
@@ -38,7 +38,7 @@ sys.path.insert(0, str(HERE))
 import parcels  # noqa: E402
 
 
-def _tree_rss_kb(root: int) -> int:
+def _tree_memory_kb(root: int) -> int:
     """Memory of ``root`` and all its descendants (KB, from /proc): each process's proportional
     set size (Pss: a page shared by the parent and its forked workers counts once in all), or
     its resident set size where the kernel gives no Pss."""
@@ -72,13 +72,14 @@ def _process_kb(pid: int) -> int:
     return 0
 
 
-def time_batch(src: Path, out: Path, extra: list[str]) -> tuple[float, float, int, float]:
-    """(seconds, peak RSS of the batch process tree in MB, exit status, CPU seconds).
+def time_batch(src: Path, out: Path, extra: list[str], poll: bool = True) -> tuple[float, float, int, float]:
+    """(seconds, peak memory of the batch's processes in MB, exit status, CPU seconds).
 
-    The peak is the largest sum over the tree (parent and worker processes, proportional set
-    sizes) seen by polling /proc every 20 ms.  Not the children's rusage peak: a child counts as resident what it shared with
-    this process between fork and exec, and this process has just read the whole CSV with pyarrow
-    (that is where the rusage figure comes from without /proc)."""
+    With ``poll`` the peak is the largest sum over the process tree (parent and workers) of their
+    proportional set sizes, seen by polling /proc every 20 ms; reading them walks the processes'
+    page tables and slows the batch by 15-20 %, so the timed runs do not poll (peak: NaN).  Not
+    the children's rusage peak: a child counts as resident what it shared with this process
+    between fork and exec, and this process has just read the whole CSV with pyarrow."""
     import threading
 
     env = {**os.environ, "PYTHONPATH": str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", "")}
@@ -87,17 +88,17 @@ def time_batch(src: Path, out: Path, extra: list[str]) -> tuple[float, float, in
     proc = subprocess.Popen([sys.executable, "-m", "postcheck", "batch", str(src), "-o", str(out), "--force", *extra],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak_tree = [0]
-    polling = os.path.isdir("/proc")
+    polling = poll and os.path.isdir("/proc")
 
-    def poll() -> None:
+    def watch() -> None:
         while proc.poll() is None:
             try:
-                peak_tree[0] = max(peak_tree[0], _tree_rss_kb(proc.pid))
+                peak_tree[0] = max(peak_tree[0], _tree_memory_kb(proc.pid))
             except (OSError, ValueError, IndexError):
                 pass
             time.sleep(0.02)
 
-    watcher = threading.Thread(target=poll, daemon=True)
+    watcher = threading.Thread(target=watch, daemon=True)
     if polling:
         watcher.start()
     _, stderr = proc.communicate()
@@ -108,15 +109,23 @@ def time_batch(src: Path, out: Path, extra: list[str]) -> tuple[float, float, in
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     if proc.returncode not in (0, 1, 2):
         sys.exit(f"postcheck batch failed ({proc.returncode}): {stderr}")
-    return secs, (peak_tree[0] if polling else ru1.ru_maxrss) / 1024, proc.returncode, cpu
+    return secs, peak_tree[0] / 1024 if polling else float("nan"), proc.returncode, cpu
 
 
 def time_pyarrow(src: Path) -> float:
+    """pyarrow's read, warm: imported, the file in the page cache, its memory pool holding the
+    memory of the previous read (so this figure is pyarrow's best, not a cold start)."""
     import pyarrow.csv as pacsv
 
     t0 = time.perf_counter()
     pacsv.read_csv(src)
     return time.perf_counter() - t0
+
+
+def settle() -> None:
+    """A pause between measures, so that none starts while the machine still clears up after
+    the one before (measured: a batch run right after a pyarrow read was 9 % slower)."""
+    time.sleep(0.5)
 
 
 def loop_rows(src: Path, sample: int) -> list[dict[str, str]]:
@@ -170,12 +179,16 @@ def main() -> None:
     rounds = []
     for i in range(k):
         pa_secs = time_pyarrow(src)
-        secs, peak, status, cpu = time_batch(src, out, a.batch_args)
+        settle()
+        secs, _, status, cpu = time_batch(src, out, a.batch_args, poll=False)
+        settle()
         loop = time_loop(rows[i * a.sample:(i + 1) * a.sample]) if rows else None
-        rounds.append((secs, peak, status, cpu, pa_secs, loop))
+        settle()
+        rounds.append((secs, 0.0, status, cpu, pa_secs, loop))
+    peak = time_batch(src, out, a.batch_args, poll=True)[1]  # one more run, for memory only
     med = statistics.median
     secs = med(r[0] for r in rounds)
-    peak, status = max(r[1] for r in rounds), rounds[-1][2]
+    status = rounds[-1][2]
     pa_secs = med(r[4] for r in rounds)
     print(f"cores: {os.cpu_count()}; rounds: {len(rounds)} (medians shown)")
     if len(rounds) > 1:
