@@ -289,6 +289,8 @@ class Engine:
         self._vague: dict[tuple[str, bool], str | None] = {}
         self._hs: dict[str, bool] = {}
         self._lock = threading.RLock()
+        self._sel_memo = _PairMemo()
+        self._zone_memo = _PairMemo()
 
     # ------------------------------------------------------------------ per-row path
 
@@ -468,7 +470,10 @@ class Engine:
         today = dt.date.today()
         dates = [self.as_of or d for d in date_u] + [self.as_of or today]
         date_c = np.where(date_c < 0, len(date_u), date_c)
-        t_idx = _per_pair(pid, date_c, fast, lambda a, b: self._selected(self._pids[a], dates[b]))
+        # one integer per (product, date), the same in every chunk: the memo answers most chunks at once
+        date_ids = np.array([self._id(d) for d in dates], dtype=np.int64)
+        t_idx = self._sel_memo.get((pid << 32) | date_ids[date_c], fast,
+                                   lambda k: self._selected(self._pids[k >> 32], self._names[k & 0xFFFFFFFF]))
         slow |= fast & (t_idx < 0)
         fast &= t_idx >= 0
         ti_safe = np.maximum(t_idx, 0)
@@ -487,10 +492,16 @@ class Engine:
         fast &= ~slow
         _, z_c, z_u, _ = label["zone"]
         z_id = self._ids(z_u)[z_c]
-        zw = int(z_id.max()) + 2
-        dz = np.maximum(d_id, 0) * zw + (z_id + 1)
-        z_idx = _per_pair(t_idx, dz, fast, lambda ti, k: self._zone_index(
-            ti, self._names[k // zw], self._names[k % zw - 1] if k % zw else None))
+        if max(int(d_id.max()), int(z_id.max()) + 1) <= _ID_MASK:
+            # one integer per (tariff, destination, zone as written), the same in every chunk
+            z_key = (np.maximum(t_idx, 0) << 42) | (np.maximum(d_id, 0) << 21) | (z_id + 1)
+            z_idx = self._zone_memo.get(z_key, fast, lambda k: self._zone_index(
+                k >> 42, self._names[(k >> 21) & _ID_MASK], self._names[(k & _ID_MASK) - 1] if k & _ID_MASK else None))
+        else:  # millions of distinct names: per chunk
+            zw = int(z_id.max()) + 2
+            dz = np.maximum(d_id, 0) * zw + (z_id + 1)
+            z_idx = _per_pair(t_idx, dz, fast, lambda ti, k: self._zone_index(
+                ti, self._names[k // zw], self._names[k % zw - 1] if k % zw else None))
         slow |= fast & (z_idx < 0)
         fast &= z_idx >= 0
         z_idx = np.maximum(z_idx, 0)
@@ -1026,6 +1037,48 @@ def grams_text(pg: int) -> str:
     """``format_weight(grams, "g")`` for a weight in picograms."""
     whole, frac = divmod(pg, PG_PER_G)
     return f"{whole}.{frac:012d}".rstrip("0").rstrip(".") + " g" if frac else f"{whole} g"
+
+
+#: Names (countries, zones, dates ...) get ids below this in the keys of :class:`_PairMemo`.
+_ID_MASK = (1 << 21) - 1
+
+
+class _PairMemo:
+    """``fn(key)`` for integer keys, remembered across chunks: a chunk's distinct keys are looked
+    up at once (sorted arrays, binary search) and only new ones are computed."""
+
+    def __init__(self) -> None:
+        self._table = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        self._lock = threading.Lock()
+
+    def get(self, key: np.ndarray, rows: np.ndarray, fn: Any) -> np.ndarray:
+        """``fn(key[i])`` where ``rows[i]`` (-1 elsewhere, and where fn gives None)."""
+        out = np.full(len(rows), -1, dtype=np.int64)
+        idx = np.flatnonzero(rows)
+        if not len(idx):
+            return out
+        uniq, inv = unique_inverse(key[idx])
+        keys, vals = self._table
+        pos = np.minimum(np.searchsorted(keys, uniq), max(len(keys) - 1, 0))
+        found = keys[pos] == uniq if len(keys) else np.zeros(len(uniq), dtype=bool)
+        got = np.where(found, vals[pos] if len(vals) else 0, -1)
+        missing = np.flatnonzero(~found)
+        if len(missing):
+            new = [fn(k) for k in uniq[missing].tolist()]
+            got[missing] = [-1 if v is None else v for v in new]
+            with self._lock:
+                keys, vals = self._table
+                if len(keys) > 1_000_000:  # bounded: start afresh
+                    keys, vals = keys[:0], vals[:0]
+                k2 = np.concatenate([keys, uniq[missing]])
+                v2 = np.concatenate([vals, got[missing]])
+                order = np.argsort(k2, kind="stable")
+                k2, v2 = k2[order], v2[order]
+                keep = np.ones(len(k2), dtype=bool)
+                keep[1:] = k2[1:] != k2[:-1]  # another thread may have added the same key
+                self._table = (k2[keep], v2[keep])
+        out[idx] = got[inv.reshape(-1)]
+        return out
 
 
 def _per_pair(a: np.ndarray, b: np.ndarray, rows: np.ndarray, fn: Any) -> np.ndarray:
