@@ -65,6 +65,8 @@ _AMOUNTS = ("postage_paid", "total_value")
 _TEXTS = {"tracking_number": 60, "explanation": 500, "invoice_number": 60, "comments": 500,
           "licence": 120, "certificate": 120}
 _REQUIRED = ("service", "origin", "destination", "currency")
+#: Columns read cell by cell rather than through their dictionary encoding (one array each).
+_READ_WHOLE = frozenset({"parcel_id", *_TEXTS})
 _MEMO = ("service", "origin", "destination", "currency", "zone", "ship_date", "form", "category", "dimensions")
 _CATS = ("", "gift", "documents", "commercial_sample", "returned_goods", "sale_of_goods", "other")
 _HS_CLEAN = re.compile(r"[\s.\-]")
@@ -325,10 +327,18 @@ class Engine:
         n = table.num_rows
         numbers = np.asarray(rows, dtype=np.int64)
         names = [c.strip() for c in table.column_names]
-        cols: dict[str, pa.Array] = {}
+        cols: dict[str, Any] = {}
         for name, col in zip(names, table.columns):
-            col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-            cols[name] = col.cast(pa.string()) if pa.types.is_large_string(col.type) else col
+            if pa.types.is_large_string(col.type):
+                col = col.cast(pa.string())
+            if isinstance(col, pa.ChunkedArray):
+                if col.num_chunks == 1:
+                    col = col.chunk(0)
+                elif name in _READ_WHOLE or not pa.types.is_string(col.type):
+                    col = col.combine_chunks()
+                # else a text column read only through its dictionary encoding, which takes the
+                # chunks as they are (one dictionary for all): no copy of its text
+            cols[name] = col
         pid = _parcel_ids(cols.get("parcel_id"), n)
         res = Results(numbers, pid)
         if n == 0:
