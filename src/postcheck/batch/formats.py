@@ -236,8 +236,8 @@ def _quoted_regions(data: bytes, arr: Any) -> tuple[Any, Any, bool]:
     ok_open = field_start[prev] | adj_before
     ok_close = field_start[nxt] | adj_after
     if bool(np.all(np.where(even, ok_open, ok_close))):
-        closes = q[1::2] if n % 2 == 0 else np.append(q[1::2], size)  # the last field may be unfinished
-        return q[0::2], closes, True
+        ends = q[1::2] if n % 2 == 0 else np.append(q[1::2], size)  # the last field may be unfinished
+        return q[0::2], ends, True
     opens: list[int] = []
     closes: list[int] = []
     pos = q.tolist()
