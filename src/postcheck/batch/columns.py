@@ -328,15 +328,21 @@ def _digits(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return vals.to_numpy(zero_copy_only=False).astype(np.int64), length
 
 
-def _fast_weights(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """``(taken, picograms)`` for distinct cells of the plain shape ``<number> <unit>``."""
+def _plain_shape(values: pa.Array, pattern: str) -> tuple[Any, np.ndarray]:
+    """``(pattern's groups, cells that match)`` for text cells (None when none match)."""
     m = len(values)
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)) or m == 0:
-        return np.zeros(m, dtype=bool), np.zeros(m, dtype=np.int64)
-    x = pc.extract_regex(values, _WEIGHT_RE)
+        return None, np.zeros(m, dtype=bool)
+    x = pc.extract_regex(values, pattern)
     fast = x.is_valid().to_numpy(zero_copy_only=False)
-    if not fast.any():
-        return fast, np.zeros(m, dtype=np.int64)
+    return (x if fast.any() else None), fast
+
+
+def _fast_weights(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``(taken, picograms)`` for distinct cells of the plain shape ``<number> <unit>``."""
+    x, fast = _plain_shape(values, _WEIGHT_RE)
+    if x is None:
+        return fast, np.zeros(len(values), dtype=np.int64)
     ip, ilen = _digits(x.field("i"))
     fp, flen = _digits(x.field("f"))
     unit = pc.fill_null(pc.index_in(x.field("u"), value_set=pa.array(list(_UNIT_PG))), 0)
@@ -353,13 +359,10 @@ def _fast_weights(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fast_amounts(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    m = len(values)
-    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)) or m == 0:
-        return np.zeros(m, dtype=bool), np.zeros(m, dtype=np.int64)
-    x = pc.extract_regex(values, _AMOUNT_RE)
-    fast = x.is_valid().to_numpy(zero_copy_only=False)
-    if not fast.any():
-        return fast, np.zeros(m, dtype=np.int64)
+    """``(taken, micro-units)`` for distinct cells of the plain shape ``12.83``."""
+    x, fast = _plain_shape(values, _AMOUNT_RE)
+    if x is None:
+        return fast, np.zeros(len(values), dtype=np.int64)
     ip, _ = _digits(x.field("i"))
     fp, flen = _digits(x.field("f"))
     return fast, np.where(fast, ip * MICRO + fp * (10 ** (6 - flen)).astype(np.int64), 0)

@@ -129,18 +129,10 @@ class Results:
         self._curs: dict[str, int] = {}
 
     def verdict_id(self, text: str) -> int:
-        i = self._texts.get(text)
-        if i is None:
-            i = self._texts[text] = len(self.verdicts)
-            self.verdicts.append(text)
-        return i
+        return _intern(self._texts, self.verdicts, text)
 
     def currency_id(self, cur: str) -> int:
-        i = self._curs.get(cur)
-        if i is None:
-            i = self._curs[cur] = len(self.currencies)
-            self.currencies.append(cur)
-        return i
+        return _intern(self._curs, self.currencies, cur)
 
     def status_text(self) -> pa.Array:
         return _STATUS_TEXT.take(pa.array(self.status.astype(np.int32)))
@@ -1047,6 +1039,15 @@ def grams_text(pg: int) -> str:
     """``format_weight(grams, "g")`` for a weight in picograms."""
     whole, frac = divmod(pg, PG_PER_G)
     return f"{whole}.{frac:012d}".rstrip("0").rstrip(".") + " g" if frac else f"{whole} g"
+
+
+def _intern(ids: dict[str, int], texts: list[str], text: str) -> int:
+    """``text``'s index in ``texts`` (appended the first time; ``ids`` remembers)."""
+    i = ids.get(text)
+    if i is None:
+        i = ids[text] = len(texts)
+        texts.append(text)
+    return i
 
 
 #: Names (countries, zones, dates ...) get ids below this in the keys of :class:`_PairMemo`.

@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
@@ -70,13 +71,6 @@ class Chunk:
     plain: bool | None = None  # no quoted line break, no stray quote: pyarrow may read it (None: not known)
     path: str | None = None  # CSV sent without its bytes: read ``end - size`` .. ``end`` of this file
     size: int = 0
-
-    def without_data(self, path: str) -> "Chunk":
-        """The same chunk, to be read from ``path`` where it is used (a worker on this machine):
-        a few numbers cross to the worker instead of megabytes."""
-        if self.data is None:
-            return self
-        return replace(self, data=None, path=path, size=len(self.data))
 
     def with_data(self) -> "Chunk":
         """The chunk with its bytes (read back from its file when it was sent without them)."""
@@ -206,9 +200,6 @@ def _cut_many_regions(arr: Any, opens: Any, closes: Any, final: bool) -> tuple[i
     return cut, bool(inside[:k].any())
 
 
-_FIELD_START: Any = None  # bytes after which a field starts (filled on first use)
-
-
 def _quoted_regions(data: bytes, arr: Any) -> tuple[Any, Any, bool]:
     """``(opening quotes, closing quotes, every quote is where RFC 4180 puts one)`` for ``data``,
     which starts on a record boundary, read as Python's csv reads it.
@@ -223,7 +214,7 @@ def _quoted_regions(data: bytes, arr: Any) -> tuple[Any, Any, bool]:
 
     q = np.flatnonzero(arr == 34)
     n, size = len(q), len(arr)
-    field_start = _field_start_table()
+    field_start = _byte_table(",\n\r")  # bytes after which a field starts
     prev = np.where(q > 0, arr[np.maximum(q - 1, 0)], 10)
     nxt = np.where(q + 1 < size, arr[np.minimum(q + 1, size - 1)], 10)
     even = np.arange(n) % 2 == 0
@@ -254,15 +245,6 @@ def _quoted_regions(data: bytes, arr: Any) -> tuple[Any, Any, bool]:
         else:
             i += 1  # a plain character
     return np.array(opens, dtype=np.int64), np.array(closes, dtype=np.int64), False
-
-
-def _field_start_table() -> Any:
-    import numpy as np
-
-    global _FIELD_START
-    if _FIELD_START is None:
-        _FIELD_START = np.array([b in b",\n\r" for b in range(256)], dtype=bool)
-    return _FIELD_START
 
 
 def csv_chunks(path: str | Path, *, block_bytes: int = 16 << 20, start: int | None = None, lines: int | None = None,
@@ -446,10 +428,7 @@ def _formula_start(arr: Any) -> Any:
     starts = offs[:-1]
     nonempty = offs[1:] > starts
     first = data[np.where(nonempty, starts, 0)]
-    global _RISKY
-    if _RISKY is None:
-        _RISKY = _risky_table()
-    hit = _RISKY[first] & nonempty
+    hit = _byte_table(_FORMULA)[first] & nonempty
     if arr.null_count:
         hit &= pc.is_valid(arr).to_numpy(zero_copy_only=False)
     if not hit.any():
@@ -457,16 +436,14 @@ def _formula_start(arr: Any) -> Any:
     return pa.array(hit)
 
 
-def _risky_table() -> Any:
+@lru_cache(maxsize=None)
+def _byte_table(chars: str) -> Any:
+    """A 256-entry mask of the (ASCII) ``chars``, to classify bytes with one numpy look-up."""
     import numpy as np
 
     t = np.zeros(256, dtype=bool)
-    for ch in _FORMULA:
-        t[ord(ch)] = True
+    t[[ord(ch) for ch in chars]] = True
     return t
-
-
-_RISKY: Any = None
 
 
 def _neutralised(arr: Any) -> Any:

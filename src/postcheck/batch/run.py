@@ -531,7 +531,7 @@ def _stream(inp: Path, part: Path, journal: Path, fin: str, fout: str, opts: Bat
                 positions.append((c.end, c.lines))
                 header = first[0]
                 first[0] = False
-                yield (c.without_data(str(inp)) if pool.reads_files and c.kind == "csv" else c, opts, header)
+                yield (c, opts, header)  # CSV chunks come by position when workers read files
 
         positions: deque[tuple[int, int]] = deque()
         try:

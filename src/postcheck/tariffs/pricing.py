@@ -91,9 +91,9 @@ def check_limits(t: Tariff, weight_g: Decimal, dims_mm: tuple[Decimal, Decimal, 
     """Raise :class:`NotPriceable` when the parcel breaks a weight or size limit."""
     lim = t.limits
     if lim.max_weight_g is not None and weight_g > lim.max_weight_g + TOLERANCE_G:
-        shown = format_weight(weight_g)
-        if Decimal(shown.split()[0]) * 1000 <= lim.max_weight_g:  # "2.000 kg is over the 2 kg limit": say grams
-            shown = format_weight(weight_g, "g")
+        # in kilograms to the gram, unless that reads as the limit itself ("2.000 kg is over the 2 kg")
+        hidden = weight_g.quantize(Decimal(1), rounding=ROUND_HALF_UP) <= lim.max_weight_g
+        shown = format_weight(weight_g, "g" if hidden else "kg")
         raise NotPriceable(t.id, "over-weight-limit",
                            f"{shown} is over the {lim.text.get('max_weight')} limit of {t.name}")
     if dims_mm is None:
