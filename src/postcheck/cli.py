@@ -434,5 +434,36 @@ def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="postcheck")
 
 
+#: Set by a command whose outputs are all written and closed (``batch``): the program may end
+#: without tearing down the interpreter.
+_DONE = {"end_now": False}
+
+
+def end_now_when_done() -> None:
+    """Let :func:`run` end the process at once after this command (see there)."""
+    _DONE["end_now"] = True
+
+
+def run() -> None:
+    """The ``postcheck`` program (console script, ``python -m postcheck``): :func:`main`, then,
+    after a ``postcheck batch`` run, the process ends at once (``os._exit``) instead of tearing
+    the interpreter down object by object.  The batch has renamed its output into place and the
+    summary is flushed here; what is left is freeing the engine's memo tables and unloading
+    numpy and pyarrow, a tenth of a second (measured, 1M rows: 80-95 ms from the summary to the
+    end of the process).  Only the program does this: :func:`main` and ``cli`` called from other
+    code return (or raise ``SystemExit``) as usual."""
+    try:
+        main()
+    except SystemExit as e:
+        if _DONE["end_now"] and (e.code is None or isinstance(e.code, int)):
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (OSError, ValueError):  # a closed pipe: as the interpreter would, carry on
+                    pass
+            os._exit(e.code or 0)
+        raise
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -107,6 +107,11 @@ def test_real_subprocess(tmp_path):
                        capture_output=True, text=True, env=_env(), timeout=120)
     assert r.returncode == 1, r.stderr
     assert "parcels read: 2" in r.stdout and r.stderr == ""
+    # the program ends at once after a batch (os._exit): the summary is still complete, the
+    # output in place and nothing left beside it
+    assert r.stdout.rstrip().endswith("total shortfall: CAD 5.99")
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["in.csv", "o.csv"]
+    assert len((tmp_path / "o.csv").read_text(encoding="utf-8").splitlines()) == 3
 
 
 @pytest.mark.slow

@@ -127,6 +127,9 @@ def batch(ctx: click.Context, input_path: str, output_path: str, items_path: str
         if bar is not None:
             bar.__exit__(None, None, None)
     click.echo(summary.text())
+    from postcheck.cli import end_now_when_done
+
+    end_now_when_done()  # the output is in place: nothing left to tidy up
     sys.exit(summary.exit_code)
 
 

@@ -481,7 +481,7 @@ def _legacy_encoding(path: Path) -> str:
 
 
 def _chunks(inp: Path, fin: str, start: dict[str, Any], encoding: str, rows_hint: int,
-            by_position: bool = False) -> Iterator[Any]:
+            by_position: bool = False, parts: int = 1) -> Iterator[Any]:
     from postcheck.batch.formats import NotUtf8, csv_chunks, csv_header, jsonl_chunks, parquet_chunks
 
     if fin == "csv":
@@ -494,7 +494,7 @@ def _chunks(inp: Path, fin: str, start: dict[str, Any], encoding: str, rows_hint
         block = max(rows_hint * 200, 1 << 16)
         # a small first chunk: the memo tables start filling (and the first results come) sooner
         yield from csv_chunks(inp, block_bytes=block, start=pos, lines=ln, encoding=encoding, names=names,
-                              first_bytes=max(block // 8, 1 << 16), by_position=by_position)
+                              first_bytes=max(block // 8, 1 << 16), by_position=by_position, parts=parts)
     elif fin == "jsonl":
         yield from jsonl_chunks(inp, lines_per_chunk=max(rows_hint // 4, 100), start=start.get("offset", 0),
                                 lines=start.get("lines", 0))
@@ -523,7 +523,7 @@ def _stream(inp: Path, part: Path, journal: Path, fin: str, fout: str, opts: Bat
             from postcheck.batch.engine import RESULT_SCHEMA
 
             pq_writer = pq.ParquetWriter(f, RESULT_SCHEMA)
-        chunks = _chunks(inp, fin, start, encoding, rows_hint, by_position=pool.reads_files)
+        chunks = _chunks(inp, fin, start, encoding, rows_hint, by_position=pool.reads_files, parts=pool.jobs)
         first = [not header_done]
 
         def args() -> Iterator[tuple]:
