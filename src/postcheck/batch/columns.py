@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -320,6 +321,110 @@ def _encode_once(arr: pa.Array) -> Encoded:
     return ColumnPlan(0).encoded(arr)
 
 
+# ---------------------------------------------------------------------------- the plain shapes, byte by byte
+
+# The scanner below is a hand-made automaton for exactly the patterns _WEIGHT_RE and _AMOUNT_RE,
+# which stay the reference: a property test holds the two together, and cells longer than the
+# scanner reads go through the pattern.  Byte classes, and states:
+_C_SPACE, _C_DIGIT, _C_DOT, _C_G, _C_K, _C_O, _C_Z, _C_L, _C_B, _C_OTHER, _C_END = range(11)
+_S_START, _S_INT, _S_DOT, _S_FRAC, _S_GAP, _S_K, _S_O, _S_L, _S_UNIT, _S_DEAD = range(10)
+_NC = _C_END + 1
+#: Longest cell the scanner reads (bytes); longer ones, rare, go through the pattern.
+_SCAN_WIDTH = 24
+
+
+@lru_cache(maxsize=1)
+def _byte_class() -> np.ndarray:
+    cls = np.full(256, _C_OTHER, dtype=np.int64)
+    cls[[32, 9]] = _C_SPACE
+    cls[48:58] = _C_DIGIT
+    cls[ord(".")] = _C_DOT
+    for ch, c in zip("gkozlb", (_C_G, _C_K, _C_O, _C_Z, _C_L, _C_B)):
+        cls[ord(ch)] = c
+    return cls
+
+
+@lru_cache(maxsize=2)
+def _transitions(units: bool) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(next, unit)`` over ``state * _NC + byte class`` (a state is kept as ``state * _NC``):
+    ``^[ \t]*\d+(\.\d+)?[ \t]*(g|kg|oz|lb)[ \t]*$`` with ``units``, else the same without the
+    unit; ``unit`` is the index into ``_UNIT_PG`` of the unit a step completes.  The digit
+    counts are checked after."""
+    t = np.full((_S_DEAD + 1, _NC), _S_DEAD, dtype=np.int64)
+    t[_S_START, _C_SPACE] = _S_START
+    t[_S_START, _C_DIGIT] = _S_INT
+    t[_S_INT, _C_DIGIT] = _S_INT
+    t[_S_INT, _C_DOT] = _S_DOT
+    t[_S_DOT, _C_DIGIT] = _S_FRAC
+    t[_S_FRAC, _C_DIGIT] = _S_FRAC
+    for s in (_S_INT, _S_FRAC, _S_GAP):
+        t[s, _C_SPACE] = _S_GAP
+        if units:
+            t[s, _C_G] = _S_UNIT
+            t[s, _C_K] = _S_K
+            t[s, _C_O] = _S_O
+            t[s, _C_L] = _S_L
+        else:  # the number may end the cell
+            t[s, _C_END] = _S_UNIT
+    t[_S_K, _C_G] = t[_S_O, _C_Z] = t[_S_L, _C_B] = _S_UNIT
+    t[_S_UNIT, _C_SPACE] = t[_S_UNIT, _C_END] = _S_UNIT
+    unit = np.zeros_like(t)
+    unit[_S_K, _C_G], unit[_S_O, _C_Z], unit[_S_L, _C_B] = 1, 2, 3  # kg, oz, lb (g is 0)
+    return (t * _NC).ravel(), unit.ravel()
+
+
+def _scan_plain(values: pa.Array, units: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                          np.ndarray, np.ndarray, np.ndarray]:
+    """``(matches, integer part, its digits, fraction part, its digits, unit index, too long to
+    read)`` of text cells against ``_WEIGHT_RE`` (``units``) or ``_AMOUNT_RE``, read byte by byte
+    with numpy: the first byte of every cell at once, then the second byte of the cells that
+    have one, and so on (longest cells first, so the cells still being read are always the
+    front of the array).  Digit counts are not limited here (the patterns' ``{1,6}``, ``{1,12}``
+    are checked by the caller)."""
+    m = len(values)
+    wide = 8 if pa.types.is_large_string(values.type) else 4
+    offs = np.frombuffer(values.buffers()[1], dtype=np.int64 if wide == 8 else np.int32, count=m + 1,
+                         offset=values.offset * wide).astype(np.int64)
+    buf = values.buffers()[2]
+    data = np.frombuffer(buf, dtype=np.uint8) if buf is not None and buf.size else np.zeros(1, dtype=np.uint8)
+    lengths = offs[1:] - offs[:-1]
+    by_length = np.argsort(-lengths, kind="stable")
+    skip = int(np.count_nonzero(lengths > _SCAN_WIDTH))
+    order = by_length[skip:]
+    length = lengths[order]
+    start = offs[:-1][order]
+    k = len(order)
+    # cells still being read at byte j: the first `active[j]` (lengths run downwards)
+    active = np.searchsorted(-length, -np.arange(int(length[0]) if k else 0), side="left")
+    table, unit_of = _transitions(units)
+    cls_of = _byte_class()
+    state = np.full(k, _S_START * _NC, dtype=np.int64)
+    ip, ilen, fp, flen, unit = (np.zeros(k, dtype=np.int64) for _ in range(5))
+    for j, a in enumerate(active.tolist()):
+        byte = data[start[:a] + j]
+        step = state[:a] + cls_of[byte]
+        new = table[step]
+        d = byte.astype(np.int64) - 48
+        # a digit of the integer (fraction) part: x -> 10 x + d (past 18 digits this wraps, but
+        # such a cell matches neither pattern anyway)
+        for part, count, where in ((ip, ilen, new == _S_INT * _NC), (fp, flen, new == _S_FRAC * _NC)):
+            x = part[:a]
+            x += (x * 9 + d) * where
+            count[:a] += where
+        if units:
+            unit[:a] |= unit_of[step]
+        state[:a] = new
+    fast_k = table[state + _C_END] == _S_UNIT * _NC
+    out = [np.zeros(m, dtype=bool)] + [np.zeros(m, dtype=np.int64) for _ in range(5)]
+    for whole, part in zip(out, (fast_k, ip, ilen, fp, flen, unit)):
+        whole[order] = part
+    if values.null_count:
+        out[0] &= values.is_valid().to_numpy(zero_copy_only=False)
+    too_long = np.zeros(m, dtype=bool)
+    too_long[by_length[:skip]] = True
+    return (*out, too_long)  # type: ignore[return-value]
+
+
 def _digits(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(value, number of digits) of a column of digit strings ('' or null -> 0, 0)."""
     length = pc.fill_null(pc.utf8_length(strings), 0).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -328,25 +433,50 @@ def _digits(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return vals.to_numpy(zero_copy_only=False).astype(np.int64), length
 
 
-def _plain_shape(values: pa.Array, pattern: str) -> tuple[Any, np.ndarray]:
-    """``(pattern's groups, cells that match)`` for text cells (None when none match)."""
+def _plain_by_pattern(values: pa.Array, units: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                               np.ndarray, np.ndarray]:
+    """:func:`_scan_plain` by the patterns themselves (pyarrow's regular expressions): the
+    reference, and the reader of cells longer than the scanner takes."""
+    m = len(values)
+    x = pc.extract_regex(values, _WEIGHT_RE if units else _AMOUNT_RE)
+    fast = x.is_valid().to_numpy(zero_copy_only=False)
+    if not fast.any():
+        z = np.zeros(m, dtype=np.int64)
+        return fast, z, z, z, z, z
+    ip, ilen = _digits(x.field("i"))
+    fp, flen = _digits(x.field("f"))
+    unit = np.zeros(m, dtype=np.int64)
+    if units:
+        unit = pc.fill_null(pc.index_in(x.field("u"), value_set=pa.array(list(_UNIT_PG))), 0)
+        unit = unit.to_numpy(zero_copy_only=False).astype(np.int64)
+    return fast, ip, ilen, fp, flen, unit
+
+
+def _plain_parts(values: pa.Array, units: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                          np.ndarray, np.ndarray]:
+    """``(matches, integer part, its digits, fraction part, its digits, unit index)`` of distinct
+    text cells in the plain shape of a weight (``units``) or an amount."""
     m = len(values)
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)) or m == 0:
-        return None, np.zeros(m, dtype=bool)
-    x = pc.extract_regex(values, pattern)
-    fast = x.is_valid().to_numpy(zero_copy_only=False)
-    return (x if fast.any() else None), fast
+        z = np.zeros(m, dtype=np.int64)
+        return np.zeros(m, dtype=bool), z, z, z, z, z
+    *parts, too_long = _scan_plain(values, units)
+    long = np.flatnonzero(too_long)
+    if len(long):
+        more = _plain_by_pattern(values.take(pa.array(long)), units)
+        for whole, part in zip(parts, more):
+            whole[long] = part
+    # the patterns' digit counts: \d{1,6} (weights), \d{1,12} (amounts), fraction \d{1,6}
+    fast, ip, ilen, fp, flen, unit = parts
+    fast &= (ilen <= (6 if units else 12)) & (flen <= 6)
+    return fast, ip, ilen, fp, flen, unit
 
 
 def _fast_weights(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """``(taken, picograms)`` for distinct cells of the plain shape ``<number> <unit>``."""
-    x, fast = _plain_shape(values, _WEIGHT_RE)
-    if x is None:
+    fast, ip, ilen, fp, flen, unit = _plain_parts(values, True)
+    if not fast.any():
         return fast, np.zeros(len(values), dtype=np.int64)
-    ip, ilen = _digits(x.field("i"))
-    fp, flen = _digits(x.field("f"))
-    unit = pc.fill_null(pc.index_in(x.field("u"), value_set=pa.array(list(_UNIT_PG))), 0)
-    unit = unit.to_numpy(zero_copy_only=False).astype(np.int64)
     factor = np.array(list(_UNIT_PG.values()), dtype=np.int64)[unit]
     maxf = np.array(list(_MAX_FRAC.values()))[unit]
     maxi = np.array(list(_MAX_INT.values()))[unit]
@@ -360,12 +490,12 @@ def _fast_weights(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 def _fast_amounts(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """``(taken, micro-units)`` for distinct cells of the plain shape ``12.83``."""
-    x, fast = _plain_shape(values, _AMOUNT_RE)
-    if x is None:
+    fast, ip, _, fp, flen, _ = _plain_parts(values, False)
+    if not fast.any():
         return fast, np.zeros(len(values), dtype=np.int64)
-    ip, _ = _digits(x.field("i"))
-    fp, flen = _digits(x.field("f"))
-    return fast, np.where(fast, ip * MICRO + fp * (10 ** (6 - flen)).astype(np.int64), 0)
+    with np.errstate(over="ignore"):
+        val = ip * MICRO + fp * (10 ** (6 - np.minimum(flen, 6))).astype(np.int64)
+    return fast, np.where(fast, val, 0)
 
 
 def _number_column(arr: pa.Array | None, n: int, field: str, memo: CellMemo, view: _View, item: bool,
