@@ -210,6 +210,7 @@ class _Pool:
         self.client = dask_client
         self.executor = None
         self.reads_files = False
+        self.forked = False  # the worker processes exist (forked at the first submit)
         if dask_client is None and jobs > 1:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
@@ -241,6 +242,7 @@ class _Pool:
                 window.append(self.client.submit(fn, *args, pure=False))
             else:
                 window.append(self.executor.submit(fn, *args))
+                self.forked = True
             if len(window) >= limit:
                 yield window.popleft().result()
         while window:
@@ -293,6 +295,50 @@ def _write_journal(path: Path, state: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(state), encoding="utf-8")
     os.replace(tmp, path)
+
+
+class _Durable:
+    """Makes each chunk's results durable, then records that in the journal: ``fsync`` on the
+    part file, and only after it the journal, so the journal never claims bytes a crash could
+    lose.  Once no fork is still to come, this is done on a thread of its own, one step behind
+    the writer (an fsync of 11 MB waits for the disk: measured 0.1-0.3 s of a 1M-row run's wall
+    time when done in line)."""
+
+    def __init__(self, f: Any, journal: Path) -> None:
+        self.f = f
+        self.journal = journal
+        self.thread: Any = None
+        self.pending: Any = None
+
+    def commit(self, state: dict[str, Any], background: bool) -> None:
+        if background and self.thread is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.thread = ThreadPoolExecutor(1, thread_name_prefix="postcheck-sync")
+        if self.thread is None:
+            self._sync(state)
+            return
+        if self.pending is not None and self.pending.done():
+            self.pending.result()  # an fsync that failed stops the run here
+        self.pending = self.thread.submit(self._sync, state)  # runs in order, after the ones before
+
+    def _sync(self, state: dict[str, Any]) -> None:
+        os.fsync(self.f.fileno())
+        _write_journal(self.journal, state)
+
+    def close(self, failing: bool) -> None:
+        """Wait for the last commit (its error is raised, unless the run is failing already)."""
+        if self.thread is None:
+            return
+        try:
+            if self.pending is not None:
+                self.pending.result()
+        except Exception:
+            if not failing:
+                raise
+        finally:
+            self.thread.shutdown(wait=True)
+            self.thread = None
 
 
 def _fingerprint(path: Path) -> dict[str, Any]:
@@ -516,6 +562,8 @@ def _stream(inp: Path, part: Path, journal: Path, fin: str, fout: str, opts: Bat
         f = open(part, "wb")
         header_done = False
     pq_writer = None
+    durable = _Durable(f, journal)
+    failing = True
     try:
         if fout == "parquet":
             import pyarrow.parquet as pq
@@ -544,11 +592,13 @@ def _stream(inp: Path, part: Path, journal: Path, fin: str, fout: str, opts: Bat
                     f.flush()
                 summary.add(chunk_summary)
                 if pq_writer is None:
-                    os.fsync(f.fileno())
-                    _write_journal(journal, {"version": _JOURNAL_VERSION, "input": _fingerprint(inp),
-                                             "out_format": fout, "encoding": encoding,
-                                             "position": {"offset": end, "lines": lines},
-                                             "output_bytes": f.tell(), "summary": summary.to_dict()})
+                    # no thread of ours may run while the workers are forked (at the first submit,
+                    # after the first chunk): until then the commit is done here
+                    durable.commit({"version": _JOURNAL_VERSION, "input": _fingerprint(inp),
+                                    "out_format": fout, "encoding": encoding,
+                                    "position": {"offset": end, "lines": lines},
+                                    "output_bytes": f.tell(), "summary": summary.to_dict()},
+                                   background=pool.forked or not pool.reads_files)
                 if progress is not None:
                     progress(end)
         except NotUtf8:
@@ -558,10 +608,14 @@ def _stream(inp: Path, part: Path, journal: Path, fin: str, fout: str, opts: Bat
         if pq_writer is not None:
             pq_writer.close()
             pq_writer = None
+        failing = False
     finally:
-        if pq_writer is not None:
-            pq_writer.close()
-        f.close()
+        try:
+            durable.close(failing)
+        finally:
+            if pq_writer is not None:
+                pq_writer.close()
+            f.close()
 
 
 def _empty_csv_header() -> bytes:
