@@ -1,5 +1,6 @@
-"""The journal of a batch run is written only after the bytes it counts are on disk, in order,
-on the writer's thread until the workers are forked and on a thread of its own after."""
+"""How a batch run writes its output: chunk files from the workers appended whole; the journal
+written only after the bytes it counts are on disk, in order, on the writer's thread until the
+workers are forked and on a thread of its own after."""
 
 from __future__ import annotations
 
@@ -46,3 +47,24 @@ def test_a_failed_fsync_stops_the_run(tmp_path, monkeypatch):
         d = R._Durable(f, tmp_path / "j")
         d.commit({"output_bytes": 1}, background=True)
         d.close(failing=True)
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_appending_a_workers_file(tmp_path, monkeypatch, kernel_copy):
+    """A worker's chunk file is appended whole (in the kernel, or by reading it where
+    copy_file_range is refused), then deleted; the part file's position follows."""
+    if not kernel_copy:
+        def refused(*a, **k):
+            raise OSError(18, "Invalid cross-device link")
+
+        monkeypatch.setattr(R.os, "copy_file_range", refused, raising=False)
+    chunk = tmp_path / "o.csv.part.utf-8-1.chunk"
+    body = b"".join(b"row %d,\xc3\xa9\n" % i for i in range(200_000))
+    chunk.write_bytes(body)
+    with open(tmp_path / "o.csv.part", "wb") as f:
+        f.write(b"header\n")
+        R._append_file(f, str(chunk), len(body))
+        assert f.tell() == 7 + len(body)
+        f.write(b"tail\n")
+    assert (tmp_path / "o.csv.part").read_bytes() == b"header\n" + body + b"tail\n"
+    assert not chunk.exists()

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import sys
 from pathlib import Path
 from unittest import mock
 
@@ -291,12 +292,22 @@ _PARENT: list[int] = []
 _REAL_PROCESS_CHUNK = run_module.process_chunk
 
 
-def _dies_in_a_worker(chunk, opts, header):
-    """process_chunk, but a worker dies (as SIGKILL would: no clean-up) on a late chunk.  At
-    module level, so that it is sent to the forked workers by name."""
+def _linux() -> bool:
+    """can_fork() for these tests: the threads an earlier test leaves behind (Dask's offload
+    thread) sit idle, and the fork path is what is under test."""
+    return sys.platform.startswith("linux")
+
+
+def _dies_in_a_worker(chunk, opts, header, spill=None):
+    """process_chunk, but a worker dies (as SIGKILL would: no clean-up) on a late chunk, right
+    after leaving its results in a file.  At module level, so that it is sent to the forked
+    workers by name."""
     if os.getpid() not in _PARENT and chunk.first > 1500:
+        if spill:
+            with open(spill, "wb") as f:
+                f.write(b"half a chunk")
         os._exit(9)
-    return _REAL_PROCESS_CHUNK(chunk, opts, header)
+    return _REAL_PROCESS_CHUNK(chunk, opts, header, spill)
 
 
 @pytest.mark.skipif(not can_fork(), reason="worker processes are forked on Linux only")
@@ -308,14 +319,40 @@ def test_a_worker_killed_mid_run_leaves_a_resumable_output(tmp_path, monkeypatch
     p.write_text("".join(lines), encoding="utf-8")
     whole = tmp_path / "whole.csv"
     run_batch(p, whole, chunk_size=100, jobs=1)
+    monkeypatch.setattr(run_module, "can_fork", _linux)
     _PARENT[:] = [os.getpid()]
     monkeypatch.setattr(run_module, "process_chunk", _dies_in_a_worker)
     out = tmp_path / "out.csv"
     with pytest.raises(PostcheckError, match="worker process ended abruptly.*--resume"):
         run_batch(p, out, chunk_size=100, jobs=2)
-    monkeypatch.undo()
+    assert not list(tmp_path.glob("*.chunk"))  # the dead worker's file is gone too
+    monkeypatch.setattr(run_module, "process_chunk", _REAL_PROCESS_CHUNK)
     run_batch(p, out, chunk_size=100, jobs=2, resume=True)
     assert out.read_bytes() == whole.read_bytes()
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["k.csv", "out.csv", "whole.csv"]
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes are forked on Linux only")
+def test_forked_workers_hand_over_results_in_files(tmp_path, monkeypatch):
+    """Forked workers leave each chunk's results in a file beside the output, which the parent
+    appends in order and deletes: the same bytes as results sent back through the pipe, in
+    CSV and JSON Lines, and nothing left beside the output."""
+    lines = [HEADER] + [GOOD.format(n=n) for n in range(1, 3000)]
+    p = tmp_path / "k.csv"
+    p.write_text("".join(lines), encoding="utf-8")
+    monkeypatch.setattr(run_module, "can_fork", _linux)
+    appended: list[str] = []
+    real = run_module._append_file
+    monkeypatch.setattr(run_module, "_append_file", lambda f, path, size: (appended.append(path), real(f, path, size)))
+    for fmt in ("csv", "jsonl"):
+        threads, forked = tmp_path / f"threads.{fmt}", tmp_path / f"forked.{fmt}"
+        run_batch(p, threads, chunk_size=100, jobs=1)
+        assert not appended
+        run_batch(p, forked, chunk_size=100, jobs=2)
+        assert len(appended) >= 3
+        appended.clear()
+        assert forked.read_bytes() == threads.read_bytes()
+    assert not list(tmp_path.glob("*.chunk")) and not list(tmp_path.glob("*.part*"))
 
 
 def test_no_fork_while_other_threads_run():

@@ -14,19 +14,21 @@ import contextlib
 import datetime as dt
 import json
 import os
+import shutil
 import sys
 import threading
 from collections import deque
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from postcheck.errors import LabelReadError, PostcheckError
 from postcheck.output import OutputError, check_output_path
 
-__all__ = ["BatchOptions", "Summary", "run_batch", "process_chunk", "ENGINES", "keep_freed_memory", "no_cycle_collection"]
+__all__ = ["BatchOptions", "Summary", "Spilled", "run_batch", "process_chunk", "ENGINES", "keep_freed_memory", "no_cycle_collection"]
 
 ENGINES = ("auto", "python", "vector", "dask")
 _JOURNAL_VERSION = 1
@@ -129,8 +131,20 @@ def _start_engine(opts: BatchOptions) -> None:
     threading.Thread(target=build, name="postcheck-engine", daemon=True).start()
 
 
-def process_chunk(chunk: Any, opts: BatchOptions, header: bool) -> tuple[bytes, Summary]:
-    """Parse, check and encode one chunk (runs in a worker process or on a Dask worker)."""
+@dataclass(frozen=True)
+class Spilled:
+    """A chunk's encoded results left by a worker process in a file beside the output (``path``,
+    ``size`` bytes), for the parent to append: cheaper than sending them through a pipe."""
+
+    path: str
+    size: int
+
+
+def process_chunk(chunk: Any, opts: BatchOptions, header: bool, spill: str | None = None
+                  ) -> tuple[bytes | Spilled, Summary]:
+    """Parse, check and encode one chunk (runs in a worker process or on a Dask worker).  With
+    ``spill``, the encoded results are written to that (new) file and a :class:`Spilled` comes
+    back in their place."""
     from postcheck.batch.formats import encode_results, parse_csv_chunk
 
     if chunk.kind == "csv":
@@ -145,7 +159,12 @@ def process_chunk(chunk: Any, opts: BatchOptions, header: bool) -> tuple[bytes, 
     else:
         res = _check_jsonl(_engine(opts), chunk.data, opts.source)
     table = res.table()
-    return encode_results(table, opts.out_format, header=header), _summarise(res)
+    data = encode_results(table, opts.out_format, header=header)
+    if spill is None:
+        return data, _summarise(res)
+    with open(spill, "xb") as f:
+        f.write(data)
+    return Spilled(spill, len(data)), _summarise(res)
 
 
 def _check_jsonl(eng: Any, lines: list[tuple[int, bytes]], source: str) -> Any:
@@ -341,6 +360,42 @@ class _Durable:
             self.thread = None
 
 
+def _spill_path(part: Path, tag: str, k: int) -> str:
+    return str(part.with_name(f"{part.name}.{tag}-{k}.chunk"))
+
+
+def _remove_spills(part: Path) -> None:
+    """Chunk files a worker left beside the output (a run that failed or was killed)."""
+    for p in part.parent.glob(f"{glob_escape(part.name)}.*.chunk"):
+        try:
+            p.unlink()
+        except OSError:
+            pass
+
+
+def _append_file(f: Any, path: str, size: int) -> None:
+    """Append ``size`` bytes of the file ``path`` to ``f`` inside the kernel (no copy through
+    this process), then delete it."""
+    f.flush()
+    with open(path, "rb") as src:
+        left = size
+        try:
+            while left > 0:
+                done = os.copy_file_range(src.fileno(), f.fileno(), left)
+                if done == 0:
+                    break
+                left -= done
+        except (AttributeError, OSError):  # no copy_file_range here (or not between these files)
+            src.seek(size - left)
+            f.seek(0, os.SEEK_END)
+            shutil.copyfileobj(src, f, 1 << 20)
+            left = 0
+        if left:
+            raise OSError(f"{path}: {left} bytes short")
+    f.seek(0, os.SEEK_END)  # the file object's idea of its position follows the copy
+    os.unlink(path)
+
+
 def _fingerprint(path: Path) -> dict[str, Any]:
     st = path.stat()
     return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
@@ -478,6 +533,7 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
     own_cluster = None
     if engine == "dask" and client is None:
         client, own_cluster = _dask_client(scheduler, jobs)
+    _remove_spills(part)  # left by a run that was killed
     pool = _Pool(jobs, client, opts)
     if pool.client is None and pool.executor is None:
         _start_engine(opts)  # tariffs load while the first chunks are read and parsed
@@ -500,6 +556,7 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
                 start, state = {}, None
     finally:
         pool.close()
+        _remove_spills(part)  # after the workers have stopped
         if own_cluster is not None:
             client.close()
             own_cluster.close()
@@ -577,12 +634,18 @@ def _stream(inp: Path, part: Path, journal: Path, fin: str, fout: str, opts: Bat
         chunks = _chunks(inp, fin, start, encoding, rows_hint, by_position=pool.reads_files, parts=pool.jobs)
         first = [not header_done]
 
+        # forked workers leave their CSV or JSON Lines results in files beside the output (not
+        # the first chunk: the parent checks that one itself)
+        spill = pool.reads_files and fout != "parquet"
+
         def args() -> Iterator[tuple]:
-            for c in chunks:
+            for k, c in enumerate(chunks):
                 positions.append((c.end, c.lines))
                 header = first[0]
                 first[0] = False
-                yield (c, opts, header)  # CSV chunks come by position when workers read files
+                # CSV chunks come by position when workers read files
+                # (named by encoding too: a pass read again as Windows-1252 has names of its own)
+                yield (c, opts, header, _spill_path(part, encoding, k) if spill and k else None)
 
         positions: deque[tuple[int, int]] = deque()
         try:
@@ -590,6 +653,8 @@ def _stream(inp: Path, part: Path, journal: Path, fin: str, fout: str, opts: Bat
                 end, lines = positions.popleft()
                 if pq_writer is not None:
                     write_parquet_part(pq_writer, data)
+                elif isinstance(data, Spilled):
+                    _append_file(f, data.path, data.size)
                 else:
                     f.write(data)
                     f.flush()
