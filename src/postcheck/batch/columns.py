@@ -4,8 +4,9 @@ A batch chunk is an Arrow table with the CSV row format of :mod:`postcheck.rows`
 read the way :func:`postcheck.rows.label_from_row` reads it, but a column at a time:
 
 * the common spellings of weights (``"520 g"``, ``"0.52 kg"``, ``"18.3 oz"``) and amounts
-  (``"12.83"``) are read with one regular expression over the whole column into integer
-  **picograms** and **micro-units** (exact: 1 oz is 28 349 523 125 000 pg);
+  (``"12.83"``) are read into integer **picograms** and **micro-units** (exact: 1 oz is
+  28 349 523 125 000 pg) by a small automaton run over the bytes of all the distinct cells at
+  once, which reads exactly what the patterns ``_WEIGHT_RE`` and ``_AMOUNT_RE`` match;
 * every other cell value is read once per distinct value by the label model itself (a minimal
   label with just that cell, memoised), so whatever pydantic accepts or rejects, and the
   problem it reports, is exactly what ``postcheck check`` would say.
