@@ -55,13 +55,14 @@ def check_frame(frame: "pd.DataFrame", *, rates: "Rates | None" = None, as_of: d
 
     >>> check_frame(orders)[["parcel_id", "verdict", "shortfall"]]     # doctest: +SKIP
     """
+    import numpy as np
     import pyarrow as pa
 
     from postcheck.checker import default_rates
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
     eng = _engine_for(rates or default_rates(), as_of, engine != "python")
-    res = eng.check_table(table, rows=range(first_row, first_row + table.num_rows), source=source)
+    res = eng.check_table(table, rows=np.arange(first_row, first_row + table.num_rows, dtype=np.int64), source=source)
     out = res.table().to_pandas()
     for c in ("codes", "messages"):  # plain lists, not numpy arrays
         out[c] = out[c].map(list)

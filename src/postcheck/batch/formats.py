@@ -313,8 +313,9 @@ def csv_chunks(path: str | Path, *, block_bytes: int = 16 << 20, start: int | No
             size = even(pos)
 
 
-def parse_csv_chunk(chunk: Chunk) -> tuple[Any, list[int], dict[int, dict[str, Any]]]:
-    """``(Arrow table of text columns, row numbers, rows with more cells than the header)``."""
+def parse_csv_chunk(chunk: Chunk) -> tuple[Any, Any, dict[int, dict[str, Any]]]:
+    """``(Arrow table of text columns, row numbers (a numpy array or a list), rows with more
+    cells than the header)``."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -353,7 +354,9 @@ def parse_csv_chunk(chunk: Chunk) -> tuple[Any, list[int], dict[int, dict[str, A
         expected = chunk.lines - chunk.first + 1 if chunk.lines else n
         if table is not None and n == expected:
             table = table.rename_columns(names)
-            return table, list(range(chunk.first, chunk.first + n)), {}
+            import numpy as np
+
+            return table, np.arange(chunk.first, chunk.first + n, dtype=np.int64), {}
     return _python_csv(chunk)
 
 

@@ -153,9 +153,12 @@ def process_chunk(chunk: Any, opts: BatchOptions, header: bool, spill: str | Non
         eng = _engine(opts)
         res = eng.check_table(table, rows=numbers, source=opts.source, unit="row", raw=raw)
     elif chunk.kind == "table":
+        import numpy as np
+
         t = chunk.data
         eng = _engine(opts)
-        res = eng.check_table(t, rows=range(chunk.first, chunk.first + t.num_rows), source=opts.source, unit="row")
+        res = eng.check_table(t, rows=np.arange(chunk.first, chunk.first + t.num_rows, dtype=np.int64),
+                              source=opts.source, unit="row")
     else:
         res = _check_jsonl(_engine(opts), chunk.data, opts.source)
     table = res.table()
