@@ -158,6 +158,27 @@ class VectorTariff:
             self._formula[chargeable_pg] = hit
         return hit
 
+    def _formula_whole_grams(self, chargeable_pg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(price in micro-units, priced)``: :meth:`_formula_price` in integers for the weights
+        that are whole grams, when the formula's numbers allow (``per_piece`` and ``per_unit``
+        in micro-units, a whole number of grams per unit): ``per_piece + per_unit * g / unit_g``
+        rounded half up to the cent is ``(P * unit_g + U * g + 5000 * unit_g) // (10000 * unit_g)``
+        cents, with P and U in micro-units."""
+        n = len(chargeable_pg)
+        price = np.zeros(n, dtype=np.int64)
+        f = self.tariff.formula
+        assert f is not None
+        p, u, unit_g = to_micro(f.per_piece), to_micro(f.per_unit), self.tariff.unit_g
+        if p is None or u is None or unit_g != unit_g.to_integral_value() or not 0 < unit_g <= 10 ** 6 \
+                or not 0 <= p <= 10 ** 9 or not 0 <= u <= 10 ** 9:
+            return price, np.zeros(n, dtype=bool)
+        ug = int(unit_g)
+        grams, rest = np.divmod(chargeable_pg, PG_PER_G)
+        whole = (rest == 0) & (grams >= 0) & (grams <= 10 ** 6)  # the products stay far inside int64
+        g = np.where(whole, grams, 0)
+        price = (p * ug + u * g + 5000 * ug) // (10000 * ug) * 10000
+        return np.where(whole, price, 0), whole
+
     def price(self, weight: np.ndarray, zone: np.ndarray, vol: np.ndarray) -> Priced:
         """Price ``weight`` (pg) in ``zone`` (index into ``zone_names``), with the volumetric
         weight ``vol`` (pg, -1 when none).  Zone and size refusals are the caller's business."""
@@ -175,9 +196,12 @@ class VectorTariff:
         price = np.zeros(n, dtype=np.int64)
         if t.formula is not None:
             key = np.full(n, -1, dtype=np.int64)
-            uniq, inv = unique_inverse(chargeable)
-            table = np.array([self._formula_price(int(c)) for c in uniq.tolist()], dtype=np.int64)
-            price = table[inv.reshape(-1)] if n else price
+            price, whole = self._formula_whole_grams(chargeable)
+            odd = ~whole
+            if odd.any():  # not a whole number of grams: once per distinct weight, in Decimal
+                uniq, inv = unique_inverse(chargeable[odd])
+                table = np.array([self._formula_price(int(c)) for c in uniq.tolist()], dtype=np.int64)
+                price[odd] = table[inv.reshape(-1)]
         else:
             key = np.searchsorted(self.bounds, chargeable, side="left").astype(np.int64)
             inside = key < len(self.bounds)
