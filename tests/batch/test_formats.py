@@ -150,6 +150,32 @@ def test_jsonl_and_parquet_in_and_out(tmp_path):
     assert [r["row"] for r in res] == [1, 2] and res[0]["paid"] == "12.83" and res[0]["codes"] == []
 
 
+@pytest.mark.parametrize("odd", ["categorical", "list"])
+def test_parquet_columns_of_other_types(tmp_path, odd):
+    """A Parquet file's categorical (dictionary) column reads as its values; a list column (which
+    no label cell can be) sends its chunk to the per-row path; either way the results are those of
+    the exact engine, and nothing crashes."""
+    import pyarrow as pa
+
+    csv_in = tmp_path / "in.csv"
+    csv_in.write_text(HEADER + GOOD.format(n=1) + GOOD.format(n=2).replace("small_packet_usa_air", "nope"),
+                      encoding="utf-8")
+    table = pacsv.read_csv(csv_in, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+    if odd == "categorical":
+        table = table.set_column(table.schema.get_field_index("service"), "service",
+                                 table["service"].combine_chunks().dictionary_encode())
+    else:
+        table = table.append_column("tags", pa.array([["a"], ["b", "c"]], pa.list_(pa.string())))
+    pq.write_table(table, tmp_path / "in.parquet")
+    outs = {}
+    for engine in ("vector", "python"):
+        outs[engine] = tmp_path / f"{engine}.csv"
+        s = run_batch(tmp_path / "in.parquet", outs[engine], engine=engine, jobs=1)
+        assert s.read == 2
+    assert outs["vector"].read_bytes() == outs["python"].read_bytes()
+    assert _read_csv(outs["vector"])[0]["status"] != "unreadable" or odd == "list"
+
+
 def test_formula_cells_are_neutralised(tmp_path):
     p = tmp_path / "f.csv"
     p.write_text(HEADER + GOOD.format(n=1).replace("P1,", "=HYPERLINK(1),", 1), encoding="utf-8")

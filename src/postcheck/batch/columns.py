@@ -18,6 +18,7 @@ row with exactly one bad cell gets that problem as its reason without validating
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -185,11 +186,77 @@ def _rename(problems: tuple, pos: int) -> tuple:
     return tuple((re.sub(r"^item1_", f"item{pos + 1}_", loc), v, x) for loc, v, x in problems)
 
 
+class KnownValues:
+    """The distinct values seen so far in each text column of few distinct values (service,
+    country, date, description ...), kept across chunks: a chunk's column is then encoded by
+    looking its cells up in that set (``pc.index_in``, measured 20-40 % cheaper than hashing the
+    column afresh with ``dictionary_encode``), and only values not seen before are added.  A
+    column whose values pass ``LIMIT`` is encoded afresh in every chunk from then on (its
+    consumers go over every known value each chunk, which would grow without bound)."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # name -> (values, blank mask of the values, lookup options), replaced whole (threads)
+        self._by_name: dict[str, tuple[pa.Array, np.ndarray, Any] | None] = {}
+
+    def encode(self, name: str, arr: pa.Array) -> Encoded | None:
+        """``arr`` (the column ``name`` of a chunk) encoded against the known values, or None
+        when this column is not kept."""
+        known = self._by_name.get(name, ())
+        if known is None or not pa.types.is_string(arr.type):
+            return None
+        if known == ():
+            known = self._add(name, None, pc.unique(arr))
+            if known is None:
+                return None
+        values, blank, opts = known
+        idx = pc.index_in(arr, options=opts)
+        if idx.null_count > arr.null_count:
+            unseen = pc.and_(pc.is_null(idx), pc.is_valid(arr))
+            known = self._add(name, known, pc.unique(pc.filter(arr, unseen)))
+            if known is None:
+                return None
+            values, blank, opts = known
+            idx = pc.index_in(arr, options=opts)
+        if isinstance(idx, pa.ChunkedArray):
+            idx = idx.combine_chunks()
+        m = len(values)
+        codes = idx.fill_null(m).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        return Encoded(codes, values, np.append(blank, True))
+
+    def _add(self, name: str, known: Any, new: Any) -> tuple[pa.Array, np.ndarray, Any] | None:
+        if isinstance(new, pa.ChunkedArray):
+            new = new.combine_chunks()
+        new = new.drop_null()  # a null cell is no value: it keeps the null code
+        with self._lock:
+            current = self._by_name.get(name, ())
+            if current is None:
+                return None
+            if current != () and current is not known:  # another thread added values: merge with those
+                known = current
+            if known in ((), None):
+                values, blank = new, _blank_mask(new)
+            else:
+                fresh = pc.filter(new, pc.invert(pc.is_in(new, value_set=known[0])))
+                values = pa.concat_arrays([known[0], fresh])
+                blank = np.append(known[1], _blank_mask(fresh))
+            if len(values) > self.LIMIT or not pa.types.is_string(values.type):
+                self._by_name[name] = None
+                return None
+            out = (values, blank, pc.SetLookupOptions(value_set=values))
+            self._by_name[name] = out
+            return out
+
+
 class ColumnPlan:
     """Per-row results of reading one chunk: bad cells, slow rows, and the chunk's columns
     encoded once each."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, known: KnownValues | None = None, names: dict[int, str] | None = None) -> None:
+        self.known = known
+        self.names = names or {}  # id of a chunk column -> its name
         self.n = n
         self.bad_count = np.zeros(n, dtype=np.int32)
         self.first_bad = np.full(n, -1, dtype=np.int64)  # row -> problem id of its (first) bad cell
@@ -221,6 +288,12 @@ class ColumnPlan:
         hit = self._enc.get(id(arr))
         if hit is not None and hit[0] is arr:
             return hit[1]
+        name = self.names.get(id(arr))
+        if name is not None and self.known is not None:
+            got = self.known.encode(name, arr)
+            if got is not None:
+                self._enc[id(arr)] = (arr, got)
+                return got
         enc = pc.dictionary_encode(arr)
         if isinstance(enc, pa.ChunkedArray):
             enc = enc.combine_chunks()

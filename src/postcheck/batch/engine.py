@@ -46,7 +46,7 @@ from postcheck.rules.customs import CN22_LIMIT_SDR
 from postcheck.tariffs.catalog import Rates, Selected
 from postcheck.tariffs.pricing import zone_for
 
-from postcheck.batch.columns import (MICRO, PG_PER_G, CellMemo, ColumnPlan, amount_column,
+from postcheck.batch.columns import (MICRO, PG_PER_G, CellMemo, ColumnPlan, KnownValues, amount_column,
                                      item_groups, memo_codes, text_column, unique_inverse, weight_column)
 from postcheck.batch.prices import _TOL_PG, VectorTariff
 
@@ -271,6 +271,7 @@ class Engine:
             self.options["tolerance"] = tolerance
         self.vector = vector and not self.options
         self.memo = CellMemo()
+        self._known = KnownValues()  # text columns of few distinct values, across chunks
         self._vt: dict[int, VectorTariff] = {}
         self._tariffs: list[Any] = []
         self._sel: dict[tuple[str, dt.date], int] = {}
@@ -321,6 +322,8 @@ class Engine:
         names = [c.strip() for c in table.column_names]
         cols: dict[str, Any] = {}
         for name, col in zip(names, table.columns):
+            if pa.types.is_dictionary(col.type):  # a Parquet file's categorical column: its values
+                col = col.cast(col.type.value_type)
             if pa.types.is_large_string(col.type):
                 col = col.cast(pa.string())
             if isinstance(col, pa.ChunkedArray):
@@ -335,7 +338,9 @@ class Engine:
         res = Results(numbers, pid)
         if n == 0:
             return res
-        if self.vector and items is None and len(set(names)) == len(names):
+        # lists, structs, maps (a Parquet file can hold them) are read only by the per-row path
+        flat = not any(pa.types.is_nested(c.type) or pa.types.is_union(c.type) for c in cols.values())
+        if self.vector and items is None and len(set(names)) == len(names) and flat:
             slow = self._vector(cols, names, n, res, source, unit, numbers)
         else:
             slow = np.ones(n, dtype=bool)
@@ -393,7 +398,7 @@ class Engine:
 
     def _vector(self, cols: dict[str, pa.Array], names: list[str], n: int, res: Results, source: str,
                 unit: str, numbers: np.ndarray) -> np.ndarray:
-        plan = ColumnPlan(n)
+        plan = ColumnPlan(n, self._known, {id(v): k for k, v in cols.items()})
         memo = self.memo
         groups = item_groups(names)
         item_cols = {c for g in groups.values() for c in g.values()}
