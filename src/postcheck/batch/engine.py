@@ -960,26 +960,40 @@ def _s10_plain(sub: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         b = data[int(offs[0]):int(offs[0]) + 13 * k].reshape(k, 13)
     else:
         b = data[offs[:-1, None] + np.arange(13)]
-    letters = b[:, [0, 1, 11, 12]]
-    lower = (letters >= 97) & (letters <= 122)
-    letters = np.where(lower, letters - 32, letters)
-    digits = b[:, 2:11]
-    plain = (((letters >= 65) & (letters <= 90)).all(axis=1) & ((digits >= 48) & (digits <= 57)).all(axis=1))
-    b = b[plain].copy()
-    b[:, [0, 1, 11, 12]] = letters[plain]
-    return cand[plain], b
+    upper, kind, pattern = _s10_tables()
+    b = upper[b]  # letters upper-cased, every other byte as it is
+    # a byte out of place anywhere in the 13: the row's 13 flags read as two 64-bit words
+    wrong = np.zeros((k, 16), dtype=bool)
+    np.not_equal(kind[b], pattern, out=wrong[:, :13])
+    words = wrong.view(np.uint64)
+    plain = (words[:, 0] | words[:, 1]) == 0
+    return cand[plain], b[plain]
+
+
+@lru_cache(maxsize=1)
+def _s10_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(upper-case of each byte, kind of each byte: 1 letter 2 digit 0 other, the kinds of a
+    plain S10 number's 13 bytes)``."""
+    upper = np.arange(256, dtype=np.uint8)
+    upper[97:123] -= 32
+    kind = np.zeros(256, dtype=np.uint8)
+    kind[65:91] = 1
+    kind[48:58] = 2
+    return upper, kind, np.array([1, 1] + [2] * 9 + [1, 1], dtype=np.uint8)
+
+
+_S10_WEIGHTS = np.array([8, 6, 4, 2, 3, 5, 9, 7], dtype=np.int64)
 
 
 def _s10_plain_valid(b: np.ndarray) -> np.ndarray:
     """Valid S10 numbers among plain ones (bytes from :func:`_s10_plain`): check digit, assigned
     service indicator, ISO country."""
-    d = b[:, 2:11].astype(np.int32) - 48
-    s = d[:, :8] @ np.array([8, 6, 4, 2, 3, 5, 9, 7], dtype=np.int32)
+    s = b[:, 2:10] @ _S10_WEIGHTS - 48 * int(_S10_WEIGHTS.sum())
     c = 11 - s % 11
     c = np.where(c == 10, 0, np.where(c == 11, 5, c))
     si, cc = _letter_pairs()
     letter = lambda j: b[:, j].astype(np.intp) - 65  # noqa: E731
-    return (c == d[:, 8]) & si[letter(0), letter(1)] & cc[letter(11), letter(12)]
+    return (c == b[:, 10].astype(np.int64) - 48) & si[letter(0), letter(1)] & cc[letter(11), letter(12)]
 
 
 @lru_cache(maxsize=1)
