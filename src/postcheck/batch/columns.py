@@ -186,6 +186,15 @@ def _rename(problems: tuple, pos: int) -> tuple:
     return tuple((re.sub(r"^item1_", f"item{pos + 1}_", loc), v, x) for loc, v, x in problems)
 
 
+@dataclass(frozen=True)
+class _Known:
+    """One column's known values, their blank mask and the look-up options (replaced whole)."""
+
+    values: pa.Array
+    blank: np.ndarray
+    lookup: Any
+
+
 class KnownValues:
     """The distinct values seen so far in each text column of few distinct values (service,
     country, date, description ...), kept across chunks: a chunk's column is then encoded by
@@ -198,54 +207,53 @@ class KnownValues:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        # name -> (values, blank mask of the values, lookup options), replaced whole (threads)
-        self._by_name: dict[str, tuple[pa.Array, np.ndarray, Any] | None] = {}
+        self._by_name: dict[str, _Known | None] = {}  # None: not kept (too many values)
 
     def encode(self, name: str, arr: pa.Array) -> Encoded | None:
         """``arr`` (the column ``name`` of a chunk) encoded against the known values, or None
         when this column is not kept."""
-        known = self._by_name.get(name, ())
-        if known is None or not pa.types.is_string(arr.type):
+        if not pa.types.is_string(arr.type):
             return None
-        if known == ():
+        known = self._by_name.get(name)
+        if known is None:
+            if name in self._by_name:
+                return None
             known = self._add(name, None, pc.unique(arr))
             if known is None:
                 return None
-        values, blank, opts = known
-        idx = pc.index_in(arr, options=opts)
-        if idx.null_count > arr.null_count:
+        idx = pc.index_in(arr, options=known.lookup)
+        if idx.null_count > arr.null_count:  # values not seen before
             unseen = pc.and_(pc.is_null(idx), pc.is_valid(arr))
             known = self._add(name, known, pc.unique(pc.filter(arr, unseen)))
             if known is None:
                 return None
-            values, blank, opts = known
-            idx = pc.index_in(arr, options=opts)
+            idx = pc.index_in(arr, options=known.lookup)
         if isinstance(idx, pa.ChunkedArray):
             idx = idx.combine_chunks()
-        m = len(values)
+        m = len(known.values)
         codes = idx.fill_null(m).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-        return Encoded(codes, values, np.append(blank, True))
+        return Encoded(codes, known.values, np.append(known.blank, True))
 
-    def _add(self, name: str, known: Any, new: Any) -> tuple[pa.Array, np.ndarray, Any] | None:
+    def _add(self, name: str, known: _Known | None, new: Any) -> _Known | None:
         if isinstance(new, pa.ChunkedArray):
             new = new.combine_chunks()
         new = new.drop_null()  # a null cell is no value: it keeps the null code
         with self._lock:
-            current = self._by_name.get(name, ())
-            if current is None:
-                return None
-            if current != () and current is not known:  # another thread added values: merge with those
-                known = current
-            if known in ((), None):
+            if name in self._by_name:
+                current = self._by_name[name]
+                if current is None:
+                    return None
+                known = current  # as it is now (another thread may have added values)
+            if known is None:
                 values, blank = new, _blank_mask(new)
             else:
-                fresh = pc.filter(new, pc.invert(pc.is_in(new, value_set=known[0])))
-                values = pa.concat_arrays([known[0], fresh])
-                blank = np.append(known[1], _blank_mask(fresh))
+                fresh = pc.filter(new, pc.invert(pc.is_in(new, value_set=known.values)))
+                values = pa.concat_arrays([known.values, fresh])
+                blank = np.append(known.blank, _blank_mask(fresh))
             if len(values) > self.LIMIT or not pa.types.is_string(values.type):
                 self._by_name[name] = None
                 return None
-            out = (values, blank, pc.SetLookupOptions(value_set=values))
+            out = _Known(values, blank, pc.SetLookupOptions(value_set=values))
             self._by_name[name] = out
             return out
 
