@@ -44,3 +44,11 @@ def test_a_column_of_many_values_is_encoded_afresh(monkeypatch):
     e = ColumnPlan(20, known, {id(many): "x"}).encoded(many)
     assert np.array_equal(e.codes, np.arange(20))
     assert known.encode("d", pa.array([1, 2], pa.int64())) is None  # text columns only
+
+
+def test_only_so_many_columns_are_kept(monkeypatch):
+    monkeypatch.setattr(KnownValues, "COLUMNS", 3)
+    known = KnownValues()
+    arr = pa.array(["a", "b"])
+    assert all(known.encode(f"c{i}", arr) is not None for i in range(3))
+    assert known.encode("c3", arr) is None and known.encode("c0", arr) is not None

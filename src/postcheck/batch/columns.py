@@ -201,9 +201,11 @@ class KnownValues:
     looking its cells up in that set (``pc.index_in``, measured 20-40 % cheaper than hashing the
     column afresh with ``dictionary_encode``), and only values not seen before are added.  A
     column whose values pass ``LIMIT`` is encoded afresh in every chunk from then on (its
-    consumers go over every known value each chunk, which would grow without bound)."""
+    consumers go over every known value each chunk, which would grow without bound); so is every
+    column past the first ``COLUMNS`` names (a file of thousands of columns keeps memory flat)."""
 
     LIMIT = 4096
+    COLUMNS = 256
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -216,7 +218,7 @@ class KnownValues:
             return None
         known = self._by_name.get(name)
         if known is None:
-            if name in self._by_name:
+            if name in self._by_name or len(self._by_name) >= self.COLUMNS:
                 return None
             known = self._add(name, None, pc.unique(arr))
             if known is None:
