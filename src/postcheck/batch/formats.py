@@ -24,9 +24,9 @@ them as lists.
 from __future__ import annotations
 
 import csv
-import os
 import io
 import json
+import os
 from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from pathlib import Path
