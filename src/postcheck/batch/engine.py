@@ -278,6 +278,7 @@ class Engine:
         self._resolve: dict[str, Any] = {}
         self._names: list[Any] = []
         self._verdicts: dict[tuple, str] = {}
+        self._verdict_keys: dict[int, str] = {}  # (error bits, tariff, shortfall) packed in one integer
         self._name_ids: dict[Any, int] = {}
         self._pids: list[str] = []
         self._sdr: dict[tuple[str, dt.date], int | None] = {}
@@ -805,15 +806,24 @@ class Engine:
         if len(idx):
             eb, ti, sh = err_bits[idx], t_idx[idx], short[idx]
             if int(eb.max()) < 1 << 16 and int(ti.max()) < 1 << 8 and 0 <= int(sh.min()) and int(sh.max()) < 1 << 38:
-                # one integer per (codes, tariff, shortfall): a 1-D unique, much faster than axis=1
+                # one integer per (codes, tariff, shortfall): a 1-D unique, much faster than axis=1,
+                # and the key of the verdicts already written (kept across chunks)
                 uniq1, inv = unique_inverse((eb << 46) | (ti << 38) | sh)
-                triples = zip((uniq1 >> 46).tolist(), ((uniq1 >> 38) & 0xFF).tolist(),
-                              (uniq1 & ((1 << 38) - 1)).tolist())
+                known = self._verdict_keys
+                texts = []
+                for key in uniq1.tolist():
+                    text = known.get(key)
+                    if text is None:
+                        text = self._verdict(_codes_of(key >> 46), self._tariffs[(key >> 38) & 0xFF].currency,
+                                             key & ((1 << 38) - 1))
+                        if len(known) < 200_000:
+                            known[key] = text
+                    texts.append(text)
             else:
                 uniq, inv = np.unique(np.stack([eb, ti, sh]), axis=1, return_inverse=True)
-                triples = uniq.T.tolist()
-            ids = np.array([res.verdict_id(self._verdict(_codes_of(int(b)), self._tariffs[int(t)].currency, int(s)))
-                            for b, t, s in triples], dtype=np.int64)
+                texts = [self._verdict(_codes_of(int(b)), self._tariffs[int(t)].currency, int(s))
+                         for b, t, s in uniq.T.tolist()]
+            ids = np.array([res.verdict_id(t) for t in texts], dtype=np.int64)
             res.verdict[idx] = ids[inv.reshape(-1)]
         return slow
 
