@@ -684,10 +684,11 @@ class Engine:
             return _per_pair_text(t_idx[idx], key[idx], lambda a, b: self._vt[a].step_text(b))
 
         def story(idx: np.ndarray) -> pa.Array:
-            return pc.if_else(pa.array(exp_p[idx]),
-                              _join("net ", kg_arr(net[idx]), " + packaging ", kg_arr(pack[idx]), " = ",
-                                  kg_arr(expected[idx])),
-                              _join("net ", kg_arr(net[idx])))
+            e = exp_p[idx]
+            return _cases(len(idx),
+                          (e, lambda p: _join("net ", kg_arr(net[idx[p]]), " + packaging ", kg_arr(pack[idx[p]]), " = ",
+                                              kg_arr(expected[idx[p]]))),
+                          (~e, lambda p: _join("net ", kg_arr(net[idx[p]]))))
 
         def m_w101(idx: np.ndarray) -> pa.Array:
             e = pa.array(exp_p[idx])
@@ -724,16 +725,18 @@ class Engine:
         def m_p201(idx: np.ndarray) -> pa.Array:
             c = cur(idx)
             b, k = basis[idx], kind[idx]
-            kb = kg_arr(b)
-            ev = pc.if_else(pa.array(k == 1), _join("the parcel weighed ", kb, " on the scale"),
-                            pc.if_else(pa.array(k == 4), _join("the declared gross weight is ", kb),
-                                       _join("the parcel weighs ", kb, " (", story(idx), ")")))
-            paid_step = pc.if_else(pa.array(has_items[idx] & net_ok[idx] & (paid[idx] == net_price[idx])
-                                            & (b > net[idx])),
-                                   _join(" (the price of the net weight ", kg_arr(net[idx]), " alone)"), "")
-            note = pc.if_else(pa.array((vol[idx] >= 0) & (vol[idx] > rounded[idx])),
-                              _join(" The volumetric weight ", kg_arr(np.maximum(vol[idx], 0)),
-                                  " is charged, being above the actual weight."), "")
+            n_ = len(idx)
+            ev = _cases(n_, (k == 1, lambda p: _join("the parcel weighed ", kg_arr(b[p]), " on the scale")),
+                        (k == 4, lambda p: _join("the declared gross weight is ", kg_arr(b[p]))),
+                        ((k != 1) & (k != 4), lambda p: _join("the parcel weighs ", kg_arr(b[p]), " (", story(idx[p]),
+                                                              ")")))
+            alone = has_items[idx] & net_ok[idx] & (paid[idx] == net_price[idx]) & (b > net[idx])
+            paid_step = _cases(n_, (alone, lambda p: _join(" (the price of the net weight ", kg_arr(net[idx[p]]),
+                                                           " alone)")), (~alone, ""))
+            charged = (vol[idx] >= 0) & (vol[idx] > rounded[idx])
+            note = _cases(n_, (charged, lambda p: _join(" The volumetric weight ", kg_arr(vol[idx[p]]),
+                                                        " is charged, being above the actual weight.")),
+                          (~charged, ""))
             return _join("Postage is short by ", c, " ", cents_arr(req[idx] - paid[idx]), ": ", ev,
                        ", which is priced at ", c, " ", cents_arr(req[idx]), " (", name(idx), ", ",
                        step(idx, req_key), "); ", c, " ", cents_arr(paid[idx]), " was paid", paid_step, ".", note)
@@ -1161,6 +1164,24 @@ def _parcel_ids(arr: pa.Array | None, n: int) -> pa.Array:
 
 def _num(x: np.ndarray) -> pa.Array:
     return pc.cast(pa.array(np.asarray(x, dtype=np.int64)), pa.string())
+
+
+def _cases(n: int, *cases: tuple[np.ndarray, Any]) -> pa.Array:
+    """``n`` texts, each from the case whose mask holds at its position (the masks are disjoint
+    and cover every position): ``(mask, text)`` for a fixed text, ``(mask, make)`` for texts
+    that ``make(positions)`` writes for those positions only (what ``if_else`` over whole
+    alternatives would write for every position, and throw away)."""
+    pieces, where = [], []
+    for mask, make in cases:
+        p = np.flatnonzero(mask)
+        if len(p):
+            where.append(p)
+            pieces.append(pa.repeat(pa.scalar(make, pa.string()), len(p)) if isinstance(make, str) else make(p))
+    if not pieces:
+        return pa.array([], pa.string())
+    inv = np.empty(n, dtype=np.int64)
+    inv[np.concatenate(where)] = np.arange(n)
+    return pa.concat_arrays([a.cast(pa.string()) for a in pieces]).take(pa.array(inv))
 
 
 def _join(*parts: Any) -> pa.Array:
