@@ -44,10 +44,10 @@ MAX_FAST_PG = 100_000 * PG_PER_G
 
 _UNIT_PG = {"g": 10 ** 12, "kg": 10 ** 15, "oz": 28_349_523_125_000, "lb": 453_592_370_000_000}
 #: Most fraction digits per unit that keep ``value * factor`` a whole number of picograms.
-_MAX_FRAC = {"g": 6, "kg": 6, "oz": 3, "lb": 6}
+_MAX_FRAC = {"g": 12, "kg": 15, "oz": 3, "lb": 6}
 #: Most integer digits per unit that keep the product inside int64.
 _MAX_INT = {"g": 6, "kg": 3, "oz": 5, "lb": 4}
-_WEIGHT_RE = r"^[ \t]*(?P<i>\d{1,6})(?:\.(?P<f>\d{1,6}))?[ \t]*(?P<u>g|kg|oz|lb)[ \t]*$"
+_WEIGHT_RE = r"^[ \t]*(?P<i>\d{1,6})(?:\.(?P<f>\d{1,15}))?[ \t]*(?P<u>g|kg|oz|lb)[ \t]*$"
 _AMOUNT_RE = r"^[ \t]*(?P<i>\d{1,12})(?:\.(?P<f>\d{1,6}))?[ \t]*$"
 #: What Python's str.strip() removes from ASCII text.
 _ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
@@ -550,9 +550,9 @@ def _plain_parts(values: pa.Array, units: bool) -> tuple[np.ndarray, np.ndarray,
         more = _plain_by_pattern(values.take(pa.array(long)), units)
         for whole, part in zip(parts, more):
             whole[long] = part
-    # the patterns' digit counts: \d{1,6} (weights), \d{1,12} (amounts), fraction \d{1,6}
+    # the patterns' digit counts: \d{1,6} and fraction \d{1,15} (weights), \d{1,12} and \d{1,6} (amounts)
     fast, ip, ilen, fp, flen, unit = parts
-    fast &= (ilen <= (6 if units else 12)) & (flen <= 6)
+    fast &= (ilen <= (6 if units else 12)) & (flen <= (15 if units else 6))
     return fast, ip, ilen, fp, flen, unit
 
 
@@ -565,7 +565,7 @@ def _fast_weights(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     maxf = np.array(list(_MAX_FRAC.values()))[unit]
     maxi = np.array(list(_MAX_INT.values()))[unit]
     fast &= (flen <= maxf) & (ilen <= maxi)
-    div = (10 ** np.minimum(flen, 6)).astype(np.int64)
+    div = (10 ** np.minimum(flen, 15)).astype(np.int64)
     with np.errstate(over="ignore"):
         val = np.where(fast, ip * factor + fp * (factor // div), 0)
     fast &= val <= MAX_FAST_PG
