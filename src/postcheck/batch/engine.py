@@ -1189,6 +1189,9 @@ def _join(*parts: Any) -> pa.Array:
     return pc.binary_join_element_wise(*[pa.scalar(p, pa.string()) if isinstance(p, str) else p for p in parts], "")
 
 
+_TEXTS_OF: dict[Any, dict[int, str]] = {}
+
+
 def _per_value(x: np.ndarray, fmt: Any, valid: np.ndarray | None = None) -> pa.Array:
     """``fmt(v)`` for each integer of ``x``, written once per distinct value (a column of
     amounts or weights has a few thousand in a chunk); null where ``valid`` is False."""
@@ -1198,7 +1201,16 @@ def _per_value(x: np.ndarray, fmt: Any, valid: np.ndarray | None = None) -> pa.A
     enc = pc.dictionary_encode(pa.array(x))
     if len(enc.dictionary) * 8 > len(x):  # mostly distinct: whole-column kernels beat a Python loop
         return _per_value_columns(x, fmt, valid)
-    texts = pa.array([fmt(v) for v in enc.dictionary.to_numpy().tolist()], pa.string())
+    done = _TEXTS_OF.setdefault(fmt, {})  # texts written before (prices and weights recur)
+    written = []
+    for v in enc.dictionary.to_numpy().tolist():
+        t = done.get(v)
+        if t is None:
+            t = fmt(v)
+            if len(done) < 100_000:
+                done[v] = t
+        written.append(t)
+    texts = pa.array(written, pa.string())
     codes = enc.indices.to_numpy()
     return texts.take(pa.array(codes) if valid is None else pa.array(codes, mask=~np.asarray(valid, dtype=bool)))
 
