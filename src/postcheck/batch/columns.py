@@ -390,12 +390,14 @@ def memo_codes(arr: pa.Array | None, n: int, field: str, memo: CellMemo, view: _
     good = np.array([c is not None and c.ok for c in cells] + [False], dtype=bool)
     badu = np.array([c is not None and not c.ok for c in cells] + [False], dtype=bool)
     codes = e.codes
-    present = good[codes]
-    bad_rows = np.flatnonzero(badu[codes])
-    if len(bad_rows):
-        probs = [c.problems if c is not None and not c.ok else () for c in cells]
-        view.bad_many(bad_rows, probs, codes[bad_rows])
-    codes = np.where(present, codes, -1)
+    if badu.any():
+        bad_rows = np.flatnonzero(badu[codes])
+        if len(bad_rows):
+            probs = [c.problems if c is not None and not c.ok else () for c in cells]
+            view.bad_many(bad_rows, probs, codes[bad_rows])
+    # each value's code where it reads, -1 where it is blank or bad: one look-up per row
+    codes = np.where(good, np.arange(len(good)), -1)[codes]
+    present = codes >= 0
     values = [c.value if c is not None and c.ok else None for c in cells]
     extras = [c.extra if c is not None and c.ok else None for c in cells]
     return present, codes, values, extras
