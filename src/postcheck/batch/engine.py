@@ -691,13 +691,14 @@ class Engine:
                           (~e, lambda p: _join("net ", kg_arr(net[idx[p]]))))
 
         def m_w101(idx: np.ndarray) -> pa.Array:
-            e = pa.array(exp_p[idx])
-            st = story(idx)
-            ev = pc.if_else(pa.array(meas_p[idx]),
-                            _join(" The parcel weighed ", kg_arr(meas[idx]), " on the scale",
-                                pc.if_else(e, _join(" (", st, ")"), ""), "."),
-                            pc.if_else(e, _join(" With the packaging the parcel weighs ", kg_arr(expected[idx]), " (",
-                                              st, ")."), ""))
+            e, w = exp_p[idx], meas_p[idx]
+            ev = _cases(len(idx),
+                        (w & e, lambda p: _join(" The parcel weighed ", kg_arr(meas[idx[p]]), " on the scale (",
+                                                story(idx[p]), ").")),
+                        (w & ~e, lambda p: _join(" The parcel weighed ", kg_arr(meas[idx[p]]), " on the scale.")),
+                        (~w & e, lambda p: _join(" With the packaging the parcel weighs ", kg_arr(expected[idx[p]]),
+                                                 " (", story(idx[p]), ").")),
+                        (~w & ~e, ""))
             f = pc.if_else(pa.array(form[idx] == 1), "CN 22", "CN 23")
             return _join("The ", f, " gives no total gross weight; only the goods' net weights (", kg_arr(net[idx]),
                        ") are declared, so the packaging is not counted.", ev)
