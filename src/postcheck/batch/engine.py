@@ -1199,21 +1199,33 @@ def _per_value(x: np.ndarray, fmt: Any, valid: np.ndarray | None = None) -> pa.A
     x = np.asarray(x, dtype=np.int64)
     if not len(x):
         return pa.array([], pa.string())
+    mask = None if valid is None else ~np.asarray(valid, dtype=bool)
+    if len(x) <= _FEW_VALUES:  # a message's rows: the texts straight from the memo, no encoding
+        return pa.array(_texts(x.tolist(), fmt), pa.string(), mask=mask)
     enc = pc.dictionary_encode(pa.array(x))
     if len(enc.dictionary) * 8 > len(x):  # mostly distinct: whole-column kernels beat a Python loop
         return _per_value_columns(x, fmt, valid)
-    done = _TEXTS_OF.setdefault(fmt, {})  # texts written before (prices and weights recur)
-    written = []
-    for v in enc.dictionary.to_numpy().tolist():
+    texts = pa.array(_texts(enc.dictionary.to_numpy().tolist(), fmt), pa.string())
+    codes = enc.indices.to_numpy()
+    return texts.take(pa.array(codes) if mask is None else pa.array(codes, mask=mask))
+
+
+#: Up to this many values, ``_per_value`` looks each one up (the rows of one finding in a chunk).
+_FEW_VALUES = 2048
+
+
+def _texts(values: list[int], fmt: Any) -> list[str]:
+    """``fmt(v)`` for each value, remembered across chunks (prices and weights recur)."""
+    done = _TEXTS_OF.setdefault(fmt, {})
+    out = []
+    for v in values:
         t = done.get(v)
         if t is None:
             t = fmt(v)
             if len(done) < 100_000:
                 done[v] = t
-        written.append(t)
-    texts = pa.array(written, pa.string())
-    codes = enc.indices.to_numpy()
-    return texts.take(pa.array(codes) if valid is None else pa.array(codes, mask=~np.asarray(valid, dtype=bool)))
+        out.append(t)
+    return out
 
 
 def _per_value_columns(x: np.ndarray, fmt: Any, valid: np.ndarray | None) -> pa.Array:
