@@ -178,15 +178,23 @@ def _blank_parts(arr: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray, pa.Ar
     return out, trimmed, ascii_, length
 
 
+def string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``(offsets, bytes)`` of a string (or large string) array, as numpy views of its buffers:
+    cell ``i`` is ``bytes[offsets[i]:offsets[i + 1]]`` (the offsets are int64)."""
+    wide = 8 if pa.types.is_large_string(arr.type) else 4
+    offs = np.frombuffer(arr.buffers()[1], dtype=np.int64 if wide == 8 else np.int32, count=len(arr) + 1,
+                         offset=arr.offset * wide).astype(np.int64)
+    buf = arr.buffers()[2]
+    data = np.frombuffer(buf, dtype=np.uint8) if buf is not None and buf.size else np.zeros(1, dtype=np.uint8)
+    return offs, data
+
+
 def _all_ascii(arr: Any) -> bool:
     """Every byte of a (plain, 32-bit offset) string array's text is ASCII."""
     if not isinstance(arr, pa.StringArray) or len(arr) == 0:
         return False
-    offs = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
-    data = arr.buffers()[2]
-    if data is None or int(offs[-1]) == int(offs[0]):
-        return True
-    return bool((np.frombuffer(data, dtype=np.uint8)[int(offs[0]):int(offs[-1])] < 128).all())
+    offs, data = string_buffers(arr)
+    return bool((data[offs[0]:offs[-1]] < 128).all())
 
 
 @dataclass
@@ -486,11 +494,7 @@ def _scan_plain(values: pa.Array, units: bool) -> tuple[np.ndarray, np.ndarray, 
     front of the array).  Digit counts are not limited here (the patterns' ``{1,6}``, ``{1,12}``
     are checked by the caller)."""
     m = len(values)
-    wide = 8 if pa.types.is_large_string(values.type) else 4
-    offs = np.frombuffer(values.buffers()[1], dtype=np.int64 if wide == 8 else np.int32, count=m + 1,
-                         offset=values.offset * wide).astype(np.int64)
-    buf = values.buffers()[2]
-    data = np.frombuffer(buf, dtype=np.uint8) if buf is not None and buf.size else np.zeros(1, dtype=np.uint8)
+    offs, data = string_buffers(values)
     lengths = offs[1:] - offs[:-1]
     by_length = np.argsort(-lengths, kind="stable")
     skip = int(np.count_nonzero(lengths > _SCAN_WIDTH))
@@ -708,12 +712,7 @@ def _stripped(arr: pa.Array, blank: np.ndarray, field: str, max_len: int, memo: 
     """``(readable and not blank, stripped text)`` per cell of ``arr`` (``parts``: its trimmed
     text, ASCII mask and trimmed length when already known)."""
     present = ~blank
-    if parts is None:
-        trimmed = pc.utf8_trim(arr, _ASCII_SPACE)
-        ascii_ = pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False)
-        length = pc.utf8_length(trimmed)
-    else:
-        trimmed, ascii_, length = parts
+    _, trimmed, ascii_, length = _blank_parts(arr) if parts is None else (None, *parts)
     long_ = pc.fill_null(pc.greater(length, max_len), False).to_numpy(zero_copy_only=False)
     odd = present & (~ascii_ | long_)
     if odd.any():

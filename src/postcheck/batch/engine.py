@@ -47,7 +47,8 @@ from postcheck.tariffs.catalog import Rates, Selected
 from postcheck.tariffs.pricing import zone_for
 
 from postcheck.batch.columns import (MICRO, PG_PER_G, CellMemo, ColumnPlan, KnownValues, amount_column,
-                                     item_groups, memo_codes, text_column, unique_inverse, weight_column)
+                                     item_groups, memo_codes, string_buffers, text_column, unique_inverse,
+                                     weight_column)
 from postcheck.batch.prices import _TOL_PG, VectorTariff
 
 __all__ = ["Results", "Engine", "RESULT_SCHEMA", "STATUS_OK", "STATUS_ERROR", "STATUS_UNREADABLE"]
@@ -277,8 +278,9 @@ class Engine:
         self._sel: dict[tuple[str, dt.date], int] = {}
         self._resolve: dict[str, Any] = {}
         self._names: list[Any] = []
-        self._verdicts: dict[tuple, str] = {}
-        self._verdict_keys: dict[int, str] = {}  # (error bits, tariff, shortfall) packed in one integer
+        # verdict texts by (error bits, currency, shortfall) packed in one integer
+        self._verdicts: dict[int, str] = {}
+        self._currency_names: list[str] = []  # a small number for each currency in the packed key
         self._name_ids: dict[Any, int] = {}
         self._pids: list[str] = []
         self._sdr: dict[tuple[str, dt.date], int | None] = {}
@@ -808,43 +810,41 @@ class Engine:
         short = np.where(p201, req - paid, 0)
         idx = np.flatnonzero(erring)
         if len(idx):
-            eb, ti, sh = err_bits[idx], t_idx[idx], short[idx]
-            if int(eb.max()) < 1 << 16 and int(ti.max()) < 1 << 8 and 0 <= int(sh.min()) and int(sh.max()) < 1 << 38:
-                # one integer per (codes, tariff, shortfall): a 1-D unique, much faster than axis=1,
-                # and the key of the verdicts already written (kept across chunks)
-                uniq1, inv = unique_inverse((eb << 46) | (ti << 38) | sh)
-                known = self._verdict_keys
+            names = self._currency_names
+            for t in self._tariffs:
+                if t.currency not in names:
+                    names.append(t.currency)
+            cur_of_tariff = np.array([names.index(t.currency) for t in self._tariffs], dtype=np.int64)
+            eb, ci, sh = err_bits[idx], cur_of_tariff[t_idx[idx]], short[idx]
+            if int(eb.max()) < 1 << 16 and int(ci.max()) < 1 << 8 and 0 <= int(sh.min()) and int(sh.max()) < 1 << 38:
+                # one integer per (codes, currency, shortfall): a 1-D unique, much faster than
+                # axis=1, and the key of the verdicts already written (kept across chunks)
+                uniq1, inv = unique_inverse((eb << 46) | (ci << 38) | sh)
+                known = self._verdicts
                 texts = []
                 for key in uniq1.tolist():
                     text = known.get(key)
                     if text is None:
-                        text = self._verdict(_codes_of(key >> 46), self._tariffs[(key >> 38) & 0xFF].currency,
-                                             key & ((1 << 38) - 1))
+                        text = self._verdict(_codes_of(key >> 46), names[(key >> 38) & 0xFF], key & ((1 << 38) - 1))
                         if len(known) < 200_000:
                             known[key] = text
                     texts.append(text)
             else:
-                uniq, inv = np.unique(np.stack([eb, ti, sh]), axis=1, return_inverse=True)
-                texts = [self._verdict(_codes_of(int(b)), self._tariffs[int(t)].currency, int(s))
-                         for b, t, s in uniq.T.tolist()]
+                uniq, inv = np.unique(np.stack([eb, ci, sh]), axis=1, return_inverse=True)
+                texts = [self._verdict(_codes_of(int(b)), names[int(c)], int(s)) for b, c, s in uniq.T.tolist()]
             ids = np.array([res.verdict_id(t) for t in texts], dtype=np.int64)
             res.verdict[idx] = ids[inv.reshape(-1)]
         return slow
 
     # ------------------------------------------------------------------ ids
 
-    def _verdict(self, errors: tuple[str, ...], currency: str, short_micro: int) -> str:
-        """:attr:`Report.verdict` for these error codes and shortfall (memoised)."""
-        key = (errors, currency, short_micro)
-        hit = self._verdicts.get(key)
-        if hit is None:
-            findings = tuple(Finding(code=c, name=RULES[c][0], severity="error", message="") for c in errors)
-            postage = Postage(currency=currency, required=Decimal(short_micro) / MICRO, paid=Decimal(0),
-                              chargeable_weight=None, basis=None)
-            hit = Report(findings=findings, postage=postage, tariff=None, date="").verdict
-            if len(self._verdicts) < 100_000:
-                self._verdicts[key] = hit
-        return hit
+    @staticmethod
+    def _verdict(errors: tuple[str, ...], currency: str, short_micro: int) -> str:
+        """:attr:`Report.verdict` for these error codes and shortfall (the caller remembers it)."""
+        findings = tuple(Finding(code=c, name=RULES[c][0], severity="error", message="") for c in errors)
+        postage = Postage(currency=currency, required=Decimal(short_micro) / MICRO, paid=Decimal(0),
+                          chargeable_weight=None, basis=None)
+        return Report(findings=findings, postage=postage, tariff=None, date="").verdict
 
     def _id(self, name: Any) -> int:
         """A small integer for a string (countries, currencies, zones), stable in this engine."""
@@ -967,8 +967,7 @@ def _s10_plain(sub: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     if not len(cand):
         return cand, np.zeros((0, 13), dtype=np.uint8)
     s = sub.take(pa.array(cand))
-    offs = np.frombuffer(s.buffers()[1], dtype=np.int32, count=len(s) + 1, offset=s.offset * 4)
-    data = np.frombuffer(s.buffers()[2], dtype=np.uint8)
+    offs, data = string_buffers(s)
     k = len(cand)
     if int(offs[-1]) - int(offs[0]) == 13 * k:  # k cells of 13 bytes back to back (what take() builds)
         b = data[int(offs[0]):int(offs[0]) + 13 * k].reshape(k, 13)

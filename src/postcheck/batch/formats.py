@@ -449,11 +449,11 @@ def _formula_start(arr: Any) -> Any:
     if not pa.types.is_string(arr.type):
         risky = pc.fill_null(pc.match_substring_regex(arr, _FORMULA_RE), False)
         return risky if pc.any(risky).as_py() else None
-    bufs = arr.buffers()
-    offs = np.frombuffer(bufs[1], dtype=np.int32, count=n + 1, offset=arr.offset * 4)
-    if bufs[2] is None or offs[-1] == offs[0]:
+    from postcheck.batch.columns import string_buffers
+
+    offs, data = string_buffers(arr)
+    if offs[-1] == offs[0]:
         return None
-    data = np.frombuffer(bufs[2], dtype=np.uint8)
     starts = offs[:-1]
     nonempty = offs[1:] > starts
     first = data[np.where(nonempty, starts, 0)]

@@ -59,6 +59,7 @@ class VectorTariff:
     last_pg: int = 0
     inc_pg: int = 0
     beyond: np.ndarray | None = None  # [zone] micro
+    formula_ints: tuple[int, int, int] | None = None  # per piece, per unit (micro), grams per unit
     _texts: dict[int, str] = field(default_factory=dict)
     _formula: dict[int, int] = field(default_factory=dict)
     _dims: dict[tuple, DimsEffect] = field(default_factory=dict)
@@ -79,6 +80,11 @@ class VectorTariff:
             bounds.append(b + _TOL_PG)
             prices.append(row)
         vt = cls(t, exact)
+        if t.formula is not None:
+            p, u, unit_g = to_micro(t.formula.per_piece), to_micro(t.formula.per_unit), t.unit_g
+            if p is not None and u is not None and unit_g == unit_g.to_integral_value() and 0 < unit_g <= 10 ** 6 \
+                    and 0 <= p <= 10 ** 9 and 0 <= u <= 10 ** 9:
+                vt.formula_ints = (p, u, int(unit_g))
         if not exact:
             return vt
         vt.bounds = np.array(bounds, dtype=np.int64)
@@ -165,14 +171,9 @@ class VectorTariff:
         rounded half up to the cent is ``(P * unit_g + U * g + 5000 * unit_g) // (10000 * unit_g)``
         cents, with P and U in micro-units."""
         n = len(chargeable_pg)
-        price = np.zeros(n, dtype=np.int64)
-        f = self.tariff.formula
-        assert f is not None
-        p, u, unit_g = to_micro(f.per_piece), to_micro(f.per_unit), self.tariff.unit_g
-        if p is None or u is None or unit_g != unit_g.to_integral_value() or not 0 < unit_g <= 10 ** 6 \
-                or not 0 <= p <= 10 ** 9 or not 0 <= u <= 10 ** 9:
-            return price, np.zeros(n, dtype=bool)
-        ug = int(unit_g)
+        if self.formula_ints is None:
+            return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+        p, u, ug = self.formula_ints
         grams, rest = np.divmod(chargeable_pg, PG_PER_G)
         whole = (rest == 0) & (grams >= 0) & (grams <= 10 ** 6)  # the products stay far inside int64
         g = np.where(whole, grams, 0)

@@ -625,6 +625,7 @@ def _stream(inp: Path, part: Path, journal: Path, fin: str, fout: str, opts: Bat
         f = open(part, "wb")
         header_done = False
     pq_writer = None
+    fingerprint = _fingerprint(inp)  # the input as this run reads it, in every journal entry
     durable = _Durable(f, journal)
     failing = True
     try:
@@ -665,7 +666,7 @@ def _stream(inp: Path, part: Path, journal: Path, fin: str, fout: str, opts: Bat
                 if pq_writer is None:
                     # no thread of ours may run while the workers are forked (at the first submit,
                     # after the first chunk): until then the commit is done here
-                    durable.commit({"version": _JOURNAL_VERSION, "input": _fingerprint(inp),
+                    durable.commit({"version": _JOURNAL_VERSION, "input": fingerprint,
                                     "out_format": fout, "encoding": encoding,
                                     "position": {"offset": end, "lines": lines},
                                     "output_bytes": f.tell(), "summary": summary.to_dict()},
