@@ -442,11 +442,11 @@ def keep_freed_memory() -> None:
     system time 1.21 s -> 0.57 s, 1M rows); peak memory is unchanged, since the same memory is
     reused.  Not glibc (macOS, musl): nothing to do."""
     import ctypes
-    import ctypes.util
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        # the program's own symbols, libc's among them: no ``ctypes.util.find_library``, which runs
+        # ``ldconfig -p`` in a child process to find the library's name
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return
     m_trim_threshold, m_mmap_threshold = -1, -3
