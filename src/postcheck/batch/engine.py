@@ -249,6 +249,10 @@ class Results:
         return out
 
 
+#: Up to this many rows of a chunk go to the per-row path one slice each, more in one take().
+_FEW_ROWS = 64
+
+
 class Engine:
     """Checks chunks of rows against one set of tariffs (state is per process: memoised cells,
     tariffs as integer arrays, selections by date).
@@ -355,9 +359,14 @@ class Engine:
             slow[extra] = True
         idx = np.flatnonzero(slow)
         if len(idx):
-            sub = table.take(pa.array(idx))
+            if len(idx) <= _FEW_ROWS:
+                # a slice is free; a take() of a parsed table joins each column's blocks first
+                # (measured: 3.7 ms for one row of a 100,000-row chunk, 0.1 ms a row by slices)
+                slow_rows = [table.slice(i, 1).to_pylist()[0] for i in idx.tolist()]
+            else:
+                slow_rows = table.take(pa.array(idx)).to_pylist()
             pids = pid.take(pa.array(idx)).to_pylist()
-            for i, row, p in zip(idx.tolist(), sub.to_pylist(), pids):
+            for i, row, p in zip(idx.tolist(), slow_rows, pids):
                 if raw and i in raw:
                     row = raw[i]
                 src = f"{source} {unit} {numbers[i]}"
