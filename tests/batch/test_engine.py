@@ -42,6 +42,25 @@ def test_generated_batch_equals_check(engines, sample_csv):
     assert {r["status"] for r in a} == {"ok", "error", "unreadable"}
 
 
+def test_rows_for_the_per_row_path_by_slices_or_by_take(engines, monkeypatch):
+    # a parsed table comes in blocks; its few rows for the per-row path (here: two bad cells
+    # each) are sliced out of it, many are taken: the same rows either way, and what check() says
+    import postcheck.batch.engine as engine_mod
+
+    rows = [dict(BASE, gross_weight="520 cm", origin="") if i % 20 == 7 else
+            dict(BASE, gross_weight=f"{300 + i} g", postage_paid="12.83") for i in range(300)]
+    t = pa.Table.from_batches(_table(rows).to_batches(max_chunksize=50))
+    assert t.column(0).num_chunks == 6
+    fast, slow = engines
+    numbers = range(2, 2 + t.num_rows)
+    res = fast.check_table(t, rows=numbers, source="in.csv")
+    assert 0 < res.fallback <= engine_mod._FEW_ROWS
+    by_slices = res.table().to_pylist()
+    assert by_slices == slow.check_table(t, rows=numbers, source="in.csv").table().to_pylist()
+    monkeypatch.setattr(engine_mod, "_FEW_ROWS", 0)
+    assert fast.check_table(t, rows=numbers, source="in.csv").table().to_pylist() == by_slices
+
+
 def test_step_edges_are_exact(engines):
     # 500 g is in the "up to 0.5 kg" step; 500.001 g is not
     rows = [dict(BASE, gross_weight=w, postage_paid="12.83") for w in ("500 g", "0.5 kg", "500.001 g", "500,001 g",
