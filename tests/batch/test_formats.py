@@ -191,11 +191,13 @@ def test_empty_input_gives_header_only(tmp_path):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(st.sampled_from('ab,"\n\r'), max_size=300), st.integers(1, 64), st.sampled_from([0, 10 ** 9]))
-def test_csv_chunks_cut_outside_quotes(tmp_path_factory, body, block, few_regions):
+@given(st.text(st.sampled_from('ab,"\n\r'), max_size=300), st.integers(1, 64), st.sampled_from([0, 10 ** 9]),
+       st.sampled_from([3, 1 << 18]))
+def test_csv_chunks_cut_outside_quotes(tmp_path_factory, body, block, few_regions, scan_block):
     """Chunks put the input back together; each ends after a line break outside quotes (or at
-    the end); line counts are those of the chunk's text."""
-    with mock.patch.object(formats, "_FEW_REGIONS", few_regions):
+    the end); line counts are those of the chunk's text.  Quotes and line breaks are found a
+    block at a time: blocks of 3 bytes put their edges everywhere."""
+    with mock.patch.object(formats, "_FEW_REGIONS", few_regions), mock.patch.object(formats, "_SCAN_BLOCK", scan_block):
         _check_cut(tmp_path_factory, body, block)
 
 
@@ -221,13 +223,14 @@ _CELLS = ["x", '"a\nb"', '"q""z"', '"\n\n"', '5" wide', '"ab"c', '""', '"a,\nb"'
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(_CELLS), st.sampled_from(_CELLS), st.sampled_from(["\n", "\r\n"])),
                 min_size=1, max_size=25),
-       st.sampled_from([8, 16, 40, 1000]), st.sampled_from([0, 10 ** 9]))
-def test_chunks_read_as_pythons_csv(tmp_path_factory, records, block, few_regions):
+       st.sampled_from([8, 16, 40, 1000]), st.sampled_from([0, 10 ** 9]), st.sampled_from([3, 1 << 18]))
+def test_chunks_read_as_pythons_csv(tmp_path_factory, records, block, few_regions, scan_block):
     """Cut into chunks and parsed (pyarrow or Python's csv), a file gives the records Python's
     csv gives for the whole file, whatever its quotes: stray quotes (``5" wide``), text after a
     closing quote, quoted line breaks, an unfinished quoted field at the end.  Both ways of
-    finding line breaks inside quotes are used (region by region; every line break at once)."""
-    with mock.patch.object(formats, "_FEW_REGIONS", few_regions):
+    finding line breaks inside quotes are used (region by region; every line break at once), and
+    quotes and line breaks are found in blocks of 3 bytes as well as whole."""
+    with mock.patch.object(formats, "_FEW_REGIONS", few_regions), mock.patch.object(formats, "_SCAN_BLOCK", scan_block):
         _check_read_as_pythons_csv(tmp_path_factory, records, block)
 
 
