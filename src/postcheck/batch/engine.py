@@ -279,7 +279,6 @@ class Engine:
         self._known = KnownValues()  # text columns of few distinct values, across chunks
         self._vt: dict[int, VectorTariff] = {}
         self._tariffs: list[Any] = []
-        self._sel: dict[tuple[str, dt.date], int] = {}
         self._resolve: dict[str, Any] = {}
         self._names: list[Any] = []
         # verdict texts by (error bits, currency, shortfall) packed in one integer
@@ -897,19 +896,15 @@ class Engine:
         return hit
 
     def _selected(self, pid: str, date: dt.date) -> int:
-        hit = self._sel.get((pid, date))
-        if hit is None:
-            with self._lock:
-                hit = self._sel.get((pid, date))
-                if hit is None:
-                    hit = self._select(pid, date)
-        return hit
+        """The index of the tariff in force for (product, date), -1 when none or not exact.
+        Asked once per new pair: ``_sel_memo`` remembers the answers across chunks."""
+        with self._lock:  # adds to the engine's tariffs
+            return self._select(pid, date)
 
     def _select(self, pid: str, date: dt.date) -> int:
         try:
             sel = self.rates.select(pid, date)
         except NoTariffInForce:
-            self._sel[(pid, date)] = -1
             return -1
         assert isinstance(sel, Selected)
         for i, t in enumerate(self._tariffs):
@@ -919,9 +914,7 @@ class Engine:
             self._tariffs.append(sel.tariff)
             i = len(self._tariffs) - 1
             self._vt[i] = VectorTariff.build(sel.tariff)
-        ti = i if self._vt[i].exact else -1
-        self._sel[(pid, date)] = ti
-        return ti
+        return i if self._vt[i].exact else -1
 
     def _cn22_limit(self, currency: str, date: dt.date) -> int | None:
         key = (currency, date)
