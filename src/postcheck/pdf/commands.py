@@ -25,6 +25,8 @@ def _one_label(path: str, profiles: tuple[str, ...]) -> tuple[Any, Any]:
         from postcheck.pdf.read import read_pdf
 
         got = read_pdf(p, profiles=profiles)
+        if got.label is None:
+            raise got.error()
         return got.label, got
     labels = list(read_labels(p))
     if len(labels) != 1:
@@ -74,19 +76,37 @@ def register(cli: click.Group) -> None:
     @_profile_opt
     @click.option("--no-embedded", is_flag=True, help="Ignore the label postcheck embeds (read the form or text).")
     @click.option("--no-form", is_flag=True, help="Ignore form fields (read the text layer).")
-    def extract(label_path: str, profiles: tuple[str, ...], no_embedded: bool, no_form: bool) -> None:
-        """Print the label read from a PDF as JSON; say on stderr how it was read and what was not found."""
+    @click.option("--explain", is_flag=True, help="Say for every field where it was read (page, caption or rule).")
+    def extract(label_path: str, profiles: tuple[str, ...], no_embedded: bool, no_form: bool, explain: bool) -> None:
+        """Print the label read from a PDF as JSON, even a partial one; say on stderr how it was
+        read and, for each field not found, where postcheck looked.
+
+        Exit status 0 when the label is whole, 2 when a required field is missing or a value
+        cannot be read (what was read is still printed).
+        """
+        import json
+
         from postcheck.pdf.read import read_pdf
 
         got = read_pdf(label_path, profiles=profiles, use_embedded=not no_embedded, use_form=not no_form)
-        click.echo(got.label.to_json())
+        if got.label is not None:
+            click.echo(got.label.to_json())
+        else:
+            click.echo(json.dumps(got.doc, indent=2, ensure_ascii=False))
         how = {"embedded": "the label postcheck embedded", "form": f"form fields (profile {got.profile})",
-               "text": "the text layer (captions)"}[got.method]
+               "text": "the text layer (words and their positions)"}[got.method]
         click.echo(f"postcheck: read {label_path} from {how}", err=True)
+        if explain:
+            for key, where in got.found.items():
+                click.echo(f"postcheck: {key}: {where}", err=True)
+        for loc, _value, expected in got.problems:
+            click.echo(f"postcheck: missing: {loc}: {expected}", err=True)
         for key, where in got.not_found.items():
             click.echo(f"postcheck: note: {key} not found; looked for {where}", err=True)
         for n in got.notes:
             click.echo(f"postcheck: note: {n}", err=True)
+        if got.label is None:
+            sys.exit(2)
 
     @cli.command("fix")
     @click.argument("label_path", metavar="LABEL", type=click.Path(dir_okay=False))

@@ -4,10 +4,13 @@
    (lossless, and the fast path: no page is parsed).
 2. **Fillable form**: the AcroForm fields, through the first mapping profile whose ``match``
    fields the form has (:mod:`postcheck.pdf.form`).
-3. **Text layer**: the printed captions (:mod:`postcheck.pdf.text`), first pages only.
+3. **Text layer**: words with their positions (:mod:`postcheck.pdf.layout`), read by the layout
+   reader (:mod:`postcheck.pdf.reader`): captions in six languages, address blocks, contents
+   tables, product names and identifiers of known formats; first pages only.
 
-A value that cannot be read, or a required one that is not there, raises
-:class:`~postcheck.errors.InvalidLabel` with the field and where postcheck looked.  A file that
+:func:`read_pdf` returns what it read even when required fields are missing (``PdfLabel.doc``,
+``PdfLabel.missing``); :func:`read_label_pdf` raises :class:`~postcheck.errors.InvalidLabel` then,
+naming each missing field and where postcheck looked.  A file that
 is not a readable PDF (truncated, encrypted, too big, a decompression bomb) raises
 :class:`~postcheck.errors.LabelReadError` quickly; the command line exits 2 on either.
 """
@@ -39,13 +42,24 @@ _OPTIONAL = ("gross_weight", "postage_paid", "ship_date", "tracking_number", "ca
 class PdfLabel:
     """What :func:`read_pdf` found: the label, which path read it, and what was not found."""
 
-    label: Label
+    label: Label | None  # None when required fields are missing or a value is unreadable
     method: str  # "embedded", "form" or "text"
     source: str
     profile: str | None = None
     pages: int = 0
     not_found: dict[str, str] = field(default_factory=dict)  # optional field -> where postcheck looked
     notes: list[str] = field(default_factory=list)
+    doc: dict[str, Any] = field(default_factory=dict)  # what was read, in the label's JSON shape
+    found: dict[str, str] = field(default_factory=dict)  # field path -> page and caption or rule
+    problems: tuple[tuple[str, object, str], ...] = ()  # (field path, value seen, what was expected)
+
+    @property
+    def complete(self) -> bool:
+        return self.label is not None
+
+    def error(self) -> InvalidLabel:
+        """The problems that keep this from being a whole label, as one error."""
+        return InvalidLabel(self.source, self.problems or (("label", MISSING, "a readable label"),))
 
 
 def _max_bytes() -> int:
@@ -252,8 +266,6 @@ def _refuse_bomb(reader: Any, pages: int, source: str) -> None:
 
 def _read(data: bytes, source: str, extra_profiles: list[Any], use_embedded: bool, use_form: bool,
           form_to_dict: Any, match_profile: Any, all_profiles: Any) -> PdfLabel:
-    from postcheck.pdf.text import pieces_from_page, text_to_dict
-
     reader = open_pdf(data, source)
     pages = len(reader.pages)
     if use_embedded:
@@ -262,7 +274,7 @@ def _read(data: bytes, source: str, extra_profiles: list[Any], use_embedded: boo
             from postcheck.pdf.write import EMBEDDED_NAME
 
             label = label_from_json(raw, source=f"{source} (embedded {EMBEDDED_NAME})")
-            return PdfLabel(label, "embedded", source, pages=pages)
+            return PdfLabel(label, "embedded", source, pages=pages, doc=label.to_dict())
     form = form_values(reader) if use_form else {}
     notes: list[str] = []
     if form:
@@ -271,30 +283,46 @@ def _read(data: bytes, source: str, extra_profiles: list[Any], use_embedded: boo
         if prof is not None:
             doc, problems, looked = form_to_dict(form, prof, where="form")
             label = _from_dict(doc, problems, looked, source)
-            return PdfLabel(label, "form", source, profile=prof.name, pages=pages,
+            return PdfLabel(label, "form", source, profile=prof.name, pages=pages, doc=label.to_dict(),
                             not_found={k: looked[k] for k in _OPTIONAL if k in looked and _unset(label, k)})
         notes.append(f"the form's fields ({', '.join(sorted(form)[:5])}{', ...' if len(form) > 5 else ''}) match "
                      "no mapping profile; read its text instead (docs/pdf-profiles.md explains how to write one)")
-    pieces: list[Any] = []
     from postcheck.limits import current
+    from postcheck.pdf.layout import read_cells
+    from postcheck.pdf.reader import read_pages
 
     read = min(pages, current().pdf_text_pages)
     try:
-        for i in range(read):
-            pieces_from_page(reader.pages[i], i + 1, pieces)
+        layout, dropped, _count = read_cells(data, max_pages=read)
     except OverflowError:
         raise LabelReadError(source, "has far more text than a label; is it really a label?") from None
+    except Exception as e:  # pdfium's own errors on a file pypdf opened
+        raise LabelReadError(source, f"is not a readable PDF ({type(e).__name__}: {str(e)[:160]})") from None
     if pages > read:
         notes.append(f"read the first {read} of {pages} pages")
-    if not pieces:
+    if not any(p.lines for p in layout):
         _refuse_bomb(reader, read, source)
-        raise LabelReadError(source, "has no text layer and no form fields (a scanned image?); postcheck cannot "
-                                     "read it: run it through OCR, or type the label as JSON"
-                             + (f"; note: {notes[0]}" if notes else ""))
-    doc, problems, looked = text_to_dict(pieces, read, where="text")
-    label = _from_dict(doc, problems, looked, source)
-    return PdfLabel(label, "text", source, pages=pages, notes=notes,
-                    not_found={k: looked[k] for k in _OPTIONAL if k in looked and _unset(label, k)})
+        images = sum(p.images for p in layout)
+        what = ("holds only an image (a scan or a photo): it has no text layer" if images else
+                "has no text on its pages" + (" and no filled form fields (a blank form?)" if form else ""))
+        raise LabelReadError(source, f"{what}; postcheck cannot read it yet: type the label as JSON, or give the "
+                                     "fields with --set" + (f"; note: {notes[0]}" if notes else ""))
+    got = read_pages(layout, dropped=dropped)
+    notes.extend(got.notes)
+    doc = got.doc
+    problems: list[tuple[str, object, str]] = []
+    for key, why in got.refused.items():
+        if key not in doc:
+            notes.append(f"{key}: not taken: {why}")
+    label: Label | None
+    try:
+        label = label_from_dict(dict(doc), source=source)
+    except InvalidLabel as e:
+        label = None
+        problems = list(_problems_with_where([], e, got.looked))
+    missing = {k: got.looked[k] for k in got.looked if k not in doc}
+    return PdfLabel(label, "text", source, pages=pages, notes=notes, doc=doc, found=got.found,
+                    problems=tuple(problems), not_found={k: v for k, v in missing.items() if k in _OPTIONAL})
 
 
 def _unset(label: Label, key: str) -> bool:
@@ -302,5 +330,9 @@ def _unset(label: Label, key: str) -> bool:
 
 
 def read_label_pdf(path: str | os.PathLike[str], *, profiles: Iterable[str | os.PathLike[str]] = ()) -> Label:
-    """The label in a PDF file (what ``postcheck check label.pdf`` reads)."""
-    return read_pdf(path, profiles=profiles).label
+    """The label in a PDF file (what ``postcheck check label.pdf`` reads); InvalidLabel when a
+    required field is missing, naming it and where postcheck looked."""
+    got = read_pdf(path, profiles=profiles)
+    if got.label is None:
+        raise got.error()
+    return got.label
