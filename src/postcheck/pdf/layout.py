@@ -96,6 +96,7 @@ class _Glyph:
     base: float
     size: float
     frame: int
+    font: float = 0.0  # the font size pdfium reports (grouping rows by size class)
 
 
 def _frame(angle: float) -> int:
@@ -139,7 +140,9 @@ def _glyphs(textpage: Any, raw: Any, w: float, h: float, budget: list[int]) -> l
                 out.append(_Glyph(" ", bx, bx, base, base, base, 0.0, fr))
             continue
         raw.FPDFText_GetLooseCharBox(tp, i, rect)
-        size = raw.FPDFText_GetFontSize(tp, i) or (rect.top - rect.bottom) or 1.0
+        # the font size, or the glyph's height where a text matrix scales a nominal size of 1
+        font = raw.FPDFText_GetFontSize(tp, i)
+        size = max(font, 0.8 * abs(rect.top - rect.bottom)) or 1.0
         xa, ya = _upright(fr, rect.left, rect.bottom, w, h)
         xb, yb = _upright(fr, rect.right, rect.top, w, h)
         _bx, base = _upright(fr, ox.value, oy.value, w, h)
@@ -148,7 +151,7 @@ def _glyphs(textpage: Any, raw: Any, w: float, h: float, budget: list[int]) -> l
         if key in seen:  # the same glyph drawn twice (fake bold, an overprint)
             continue
         seen.add(key)
-        out.append(_Glyph(ch, x0, x1, min(ya, yb), max(ya, yb), base, float(size), fr))
+        out.append(_Glyph(ch, x0, x1, min(ya, yb), max(ya, yb), base, float(size), fr, float(font)))
     return out
 
 
@@ -157,11 +160,18 @@ def _lines(glyphs: list[_Glyph], page: int) -> list[Line]:
     for fr in sorted({g.frame for g in glyphs}):
         gs = sorted((g for g in glyphs if g.frame == fr), key=lambda g: (g.base, g.x0))
         rows: list[list[_Glyph]] = []
+        open_rows: list[list[_Glyph]] = []  # rows whose baseline is still near: one per size class
         for g in gs:
-            if rows and abs(g.base - rows[-1][-1].base) <= max(0.25 * g.size, 0.8):
-                rows[-1].append(g)
+            open_rows = [r for r in open_rows if abs(g.base - r[-1].base) <= max(0.25 * g.size, 0.8)]
+            # glyphs of very different sizes on one baseline (an overprinted MUSTER) are apart
+            row = next((r for r in open_rows if g.ch == " " or r[-1].font == 0 or g.font == 0 or
+                        0.6 <= g.font / max(r[-1].font, 0.1) <= 1.6), None)
+            if row is None:
+                row = [g]
+                rows.append(row)
+                open_rows.append(row)
             else:
-                rows.append([g])
+                row.append(g)
         # glyphs of one baseline sorted left to right, then cut into words and cells
         for row in rows:
             row.sort(key=lambda g: (g.x0, g.ch != " "))

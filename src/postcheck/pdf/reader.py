@@ -201,6 +201,10 @@ class Matcher:
             return True
         if t.endswith((":", "：")) or re.fullmatch(r"\(?\d{1,2}\)", t):
             return True
+        # an instruction in brackets ("(if any)", "(e.g.: ...") or the end of one ("any) ...")
+        if (t.startswith("(") and not re.fullmatch(r"\([A-Z]{2}\)|\(\+?\d[\d)\s.\-]*.*", t)) or \
+                re.match(r"^[^(]*\)", t):
+            return True
         h = self.hit(t)
         return h is not None and not h.rest
 
@@ -450,6 +454,11 @@ def _operator(doc: _Doc) -> str | None:
     return tops[0] if len(tops) == 1 else None
 
 
+def _is_operator_name(doc: _Doc, text: str) -> bool:
+    f = _fold_name(text)
+    return any(f == _fold_name(n) for spec in doc.post.operators.values() for n in spec["names"])
+
+
 def _product(doc: _Doc, text: str) -> tuple[str, str, str, str] | None:
     t = re.split(r"\s[|]\s?|\s[-–]\s|\|", text)[0]
     f = _fold_name(t)
@@ -655,6 +664,13 @@ _CITY_BEFORE = re.compile(r"^(?P<pc>[A-Z0-9][A-Z0-9 \-]{2,9}?)[ ,]+(?P<city>[^\d
 
 def _city_line(doc: _Doc, text: str) -> tuple[str, str, str | None] | None:
     """``(city, postcode, country or None)`` when ``text`` is a city line of a known pattern."""
+    got = _city_pattern(doc, text)
+    if got is None or _is_street(doc, got[0]) or len(got[0]) > 40:
+        return None
+    return got
+
+
+def _city_pattern(doc: _Doc, text: str) -> tuple[str, str, str | None] | None:
     t = " ".join(text.replace(",", ", ").split()).strip(" ,")
     for cc, spec in doc.post.postcodes.items():
         pat = spec["pattern"]
@@ -672,6 +688,10 @@ def _city_line(doc: _Doc, text: str) -> tuple[str, str, str | None] | None:
             m = re.fullmatch(rf"(?P<city>[^\d,][^\d,]*?)[ ,]+(?P<pc>{pat})", t)
             if m:
                 return m["city"].strip(" ,"), m["pc"], None
+    # "Paris, 75018", "Yonkers,10705": a town, a comma and a postcode of any country
+    m = re.fullmatch(r"(?P<city>[^\d,]{2,40}), (?P<pc>(?=[A-Z0-9 \-]*\d)[A-Z0-9][A-Z0-9 \-]{2,9})", t)
+    if m:
+        return m["city"].strip(" ,"), m["pc"].strip(), None
     return None
 
 
@@ -708,9 +728,9 @@ def _party_captions(doc: _Doc) -> list[tuple[Cell, Hit]]:
         if h is None or h.caption.group != "section":
             continue
         if h.rest:
-            # "TO CONVENTION CENTER": a printed-in-capitals caption and the first line of the block
-            if not (h.caption.text.isupper() or c.text[: len(h.caption.text)].isupper()) or h.colon is False and \
-                    not c.text[:len(h.caption.text)].isupper():
+            # "TO CONVENTION CENTER": a caption and the block's first line, both in capitals
+            printed = c.text[:len(h.caption.text)]
+            if not h.colon and not (len(printed) >= 2 and printed.isupper() and h.rest.isupper()):
                 continue
             if doc.m.hit(h.rest) is not None and doc.m.is_caption(h.rest):
                 continue
@@ -728,7 +748,14 @@ def _block_lines(doc: _Doc, head: Cell, hit: Hit | None, bound: float, stops: se
         first = [Cell(hit.rest, head.x0 + (head.x1 - head.x0) * (1 - len(hit.rest) / max(len(head.text), 1)), head.x1,
                       head.top, head.bottom, head.size, head.page, head.frame, head.line)]
     row = doc.line_of(head)
-    first += [d for d in row if d.x0 > head.x1 and d.x0 < bound]
+    prev_x1 = head.x1
+    for d in row:
+        if d.x0 <= head.x1 or d.x0 >= bound:
+            continue
+        if d.x0 - prev_x1 > 4 * head.size or doc.m.is_caption(d.text):
+            break
+        first.append(d)
+        prev_x1 = d.x1
     left = first[0].x0 if first else None
     if first:
         rows.append(first)
@@ -742,11 +769,15 @@ def _block_lines(doc: _Doc, head: Cell, hit: Hit | None, bound: float, stops: se
         top = min(d.top for d in cells)
         if top - last_bottom > 2.6 * size:
             break
-        lo = (left if left is not None else head.x0) - 3 * size
-        inside = [d for d in cells if lo <= d.x0 < bound]
-        if not inside:
-            continue
+        edge = left if left is not None else head.x0
+        lo = edge - 3 * size
+        inside = [d for d in cells if lo <= d.x0 < bound and id(d) not in doc.claimed]
+        if not inside or inside[0].x0 > edge + 4 * size:
+            continue  # another column's line
         if any(id(d) in stops for d in inside):
+            break
+        if any((h := doc.m.hit(d.text)) is not None and h.caption.group == "column" and id(d) in doc.header
+               for d in inside):
             break
         head_hit = doc.m.hit(inside[0].text)
         if head_hit is not None and head_hit.caption.group in ("field", "other", "column") and \
@@ -790,6 +821,12 @@ def _parse_block(doc: _Doc, rows: list[list[Cell]], where: str) -> tuple[dict[st
                 current = key
                 if value and key != "ignore":
                     _party_value(doc, out, how, key, value, cell, where, h.caption.text)
+                i += 1
+                continue
+            if h is not None and h.caption.group in ("other", "field") and not h.rest:
+                i += 2 if i + 1 < len(row) and id(row[i + 1]) in doc.claimed else 1
+                continue
+            if h is not None and h.caption.group in ("other", "field"):
                 i += 1
                 continue
             line_free.append(c)
@@ -858,6 +895,13 @@ def _free_lines(doc: _Doc, out: dict[str, str], how: dict[str, str], free: list[
                 how[k] = f"{where}, the city line {t!r} on page {c.page}"
         if cc and "country" not in out:
             out["_region_country"] = cc
+    for t, c, _cont in list(kept):
+        code = country_of(t, doc.country_names, codes=False)
+        if code and "country" not in out and not _city_line(doc, t):
+            out["country"], how["country"] = code, f"{where}, the country line {t!r} on page {c.page}"
+    kept_country = {t for t, _c, _x in kept if country_of(t, doc.country_names, codes=False)}
+    before = [b for b in before if b[0] not in kept_country]
+    after = [a for a in after if a[0] not in kept_country]
     for t, c, _cont in list(before) + list(after):
         if "@" in t and _EMAIL.match(t) and "email" not in out:
             out["email"], how["email"] = t, f"{where}, an e-mail address on page {c.page}"
@@ -958,13 +1002,20 @@ def _parties(doc: _Doc, r: Reading) -> None:
         a, b = sorted(unknown, key=lambda b: (b.lines[0][0].page, b.lines[0][0].top))
         a.owner, b.owner = "sender", "addressee"
     elif len(unknown) >= 2 and len(free) == 1:
-        # the block nearest above the known one is its counterpart only if it is alone on the page
-        pass
+        # copies of one page (a label and its AWB copies): the same block printed again
+        texts = {tuple(V.fold(c.text) for row in b.lines for c in row) for b in unknown}
+        known = [b for b in blocks if b.owner in ("sender", "addressee") and b.head is not None]
+        same_page = [b for b in unknown if known and b.lines[0][0].page == known[0].head.page]
+        if len(texts) == 1:
+            unknown[0].owner = free[0]
+        elif len(same_page) == 1:
+            same_page[0].owner = free[0]
     for owner in ("sender", "addressee"):
         mine = [b for b in blocks if b.owner == owner and b.lines]
         if not mine:
             continue
-        b = mine[0]
+        b = max(mine, key=lambda b: (any(_city_line(doc, c.text) for row in b.lines for c in row), len(b.lines),
+                                     -b.lines[0][0].page))
         where = (f"the {owner}'s block under '{b.head.text.split(':')[0].strip()}'" if b.head is not None
                  else f"the {owner}'s address block")
         fields, how = _parse_block(doc, b.lines, where)
@@ -1000,7 +1051,8 @@ def _walk_up(doc: _Doc, city: Cell) -> list[list[Cell]]:
         d = allc[0]
         if top - d.bottom > 1.9 * size:
             break
-        if not cands or doc.m.is_caption(d.text) or doc.m.hit(d.text) is not None or d.text.endswith(":"):
+        if not cands or doc.m.is_caption(d.text) or doc.m.hit(d.text) is not None or d.text.endswith(":") \
+                or _is_operator_name(doc, d.text) or _product(doc, d.text) is not None:
             break
         rows.insert(0, [d])
         top = d.top
@@ -1142,10 +1194,10 @@ def _tables(doc: _Doc, r: Reading) -> None:
             hrow = doc.lines[hk]
             size = max(c.size for c in hrow)
             band = [c for k in keys for c in doc.lines[k]
-                    if c.frame == hrow[0].frame and abs(c.bottom - hrow[0].bottom) <= 2.6 * size]
+                    if c.frame == hrow[0].frame and -2.6 * size <= c.bottom - hrow[0].bottom <= 1.6 * size]
             band = [c for c in band if doc.m._first(c.text, ("column",)) is not None or
-                    _UNIT_PAREN.fullmatch(c.text.strip()) or re.fullmatch(r"\(?[A-Z]{3}\)?", c.text.strip())
-                    or doc.m.hit(c.text) is not None]
+                    _UNIT_PAREN.search(c.text) or re.search(r"\([A-Z]{3}\)", c.text)
+                    or doc.m.hit(c.text) is not None or not re.search(r"\d", c.text)]
             cols = [c for c in _header_columns(doc, band) if c.key != "ignore" or True]
             if len([c for c in cols if c.key != "ignore"]) < 3:
                 continue
@@ -1309,6 +1361,7 @@ def _totals(doc: _Doc, r: Reading, row: list[Cell], cols: list[_Col]) -> None:
     first = V.fold(row[0].text)
     if not first.startswith("total"):
         return
+    doc.header.add(id(row[0]))
     for c in row[1:]:
         col = _assign(cols, c)
         if col is not None and col.key == "value" and (col.total or not any(x.total for x in cols if x.key == "value")):
