@@ -872,7 +872,7 @@ def _free_lines(doc: _Doc, out: dict[str, str], how: dict[str, str], free: list[
     kept: list[tuple[str, Cell, str | None]] = []
     for text, c, cont in free:
         t = text.strip()
-        if V.fold(t) in doc.post.noise or not t:
+        if V.fold(t) in doc.post.noise or not t or doc.m.is_caption(t):
             continue
         kept.append((t, c, cont))
     city_at = None
@@ -940,7 +940,9 @@ def _free_lines(doc: _Doc, out: dict[str, str], how: dict[str, str], free: list[
             streets.append((t, c))
     if names and not streets and len(names) > 1 and _is_street(doc, names[-1][0]):
         streets.append(names.pop())
-    if streets and "street" not in out:
+    if streets and "street" in out and how.get("street", "").find("after '") >= 0:
+        out["street"] += ", " + ", ".join(t for t, _c in streets)  # the lines that continue a captioned street
+    elif streets and "street" not in out:
         out["street"] = ", ".join(t for t, _c in streets)
         how["street"] = f"{where}, the lines above the city line on page {streets[0][1].page}"
     names = [(t, c) for t, c in names if not (out.get("business") == t or out.get("name") == t)]
@@ -1116,19 +1118,24 @@ def _header_columns(doc: _Doc, cells: list[Cell]) -> list[_Col]:
         if not parts:
             continue
         width = (x1 - x0) / max(len(parts), 1)
-        # a stacked header whose first cell holds two captions: cut the x-range in proportion
+        # a cell holding two captions ("Net weight Unit value"): cut it in proportion to its text,
+        # and give each part the stacked cells under it ("(kg)", "(EUR)")
         if len(parts) > 1:
-            first = s[0].text
-            total = len(first)
-            pos = 0
+            top = s[0]
+            total = max(len(top.text), 1)
+            starts, pos = [], 0
+            for key, text, unit in parts:
+                at = top.text.find(text.split()[0], pos) if text else -1
+                at = max(at, pos)
+                starts.append(top.x0 + (top.x1 - top.x0) * at / total)
+                pos = at + 1
+            here = []
             for i, (key, text, unit) in enumerate(parts):
-                at = first.find(text.split()[0], pos) if text else -1
-                a = s[0].x0 + (s[0].x1 - s[0].x0) * (max(at, 0) / total) if at >= 0 else x0 + i * width
-                pos = max(at, 0) + 1
-                cols.append(_Col(key, a, a + width, text, unit))
-            for i in range(len(cols) - len(parts), len(cols) - 1):
-                cols[i].x1 = cols[i + 1].x0 - 1
-            cols[-1].x1 = x1
+                a = starts[i]
+                b = starts[i + 1] - 1 if i + 1 < len(parts) else top.x1
+                under = [c.text for c in s[1:] if a - 2 <= (c.x0 + c.x1) / 2 <= b + 2]
+                here.append(_Col(key, a, b, " ".join([text] + under), unit))
+            cols.extend(here)
         else:
             key, text, unit = parts[0]
             cols.append(_Col(key, x0, x1, " ".join(c.text for c in s), unit))
@@ -1197,7 +1204,7 @@ def _tables(doc: _Doc, r: Reading) -> None:
                     if c.frame == hrow[0].frame and -2.6 * size <= c.bottom - hrow[0].bottom <= 1.6 * size]
             band = [c for c in band if doc.m._first(c.text, ("column",)) is not None or
                     _UNIT_PAREN.search(c.text) or re.search(r"\([A-Z]{3}\)", c.text)
-                    or doc.m.hit(c.text) is not None or not re.search(r"\d", c.text)]
+                    or (c.bottom > hrow[0].bottom - 0.5 * size and not re.search(r"[\d@]", c.text))]
             cols = [c for c in _header_columns(doc, band) if c.key != "ignore" or True]
             if len([c for c in cols if c.key != "ignore"]) < 3:
                 continue
