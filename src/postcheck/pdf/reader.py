@@ -767,13 +767,13 @@ def _block_lines(doc: _Doc, head: Cell, hit: Hit | None, bound: float, stops: se
         if not cells:
             continue
         top = min(d.top for d in cells)
-        if top - last_bottom > 2.6 * size:
+        if top - last_bottom > 3.6 * size:
             break
         edge = left if left is not None else head.x0
         lo = edge - 3 * size
         inside = [d for d in cells if lo <= d.x0 < bound and id(d) not in doc.claimed]
-        if not inside or inside[0].x0 > edge + 4 * size:
-            continue  # another column's line
+        if not inside or inside[0].x0 > edge + (12 if left is None else 4) * size:
+            continue  # another column's line (a block's first line may be centred under its caption)
         if any(id(d) in stops for d in inside):
             break
         if any((h := doc.m.hit(d.text)) is not None and h.caption.group == "column" and id(d) in doc.header
@@ -1248,7 +1248,7 @@ def _rows(doc: _Doc, r: Reading, page: Page, cols: list[_Col], bottom: float, it
         if not row or min(c.top for c in row) <= bottom:
             continue
         size = size or max(c.size for c in row)
-        if min(c.top for c in row) - prev_bottom > 5 * size:
+        if min(c.top for c in row) - prev_bottom > 6 * size:
             break
         first = row[0]
         h = doc.m.hit(first.text)
@@ -1270,8 +1270,10 @@ def _rows(doc: _Doc, r: Reading, page: Page, cols: list[_Col], bottom: float, it
             for key, texts in cells.items():
                 if key.startswith("hs_code"):
                     current.setdefault(key, []).extend(texts)
-        elif not has_num and has_desc:
-            continue  # a line of text in the description column that continues a line (not taken)
+        elif not has_num:
+            # a line of text that continues a line (not taken), or a note between lines
+            prev_bottom = max(c.bottom for c in row)
+            continue
         else:
             break
         prev_bottom = max(c.bottom for c in row)
