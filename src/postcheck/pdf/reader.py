@@ -477,7 +477,7 @@ def _month_first(doc: _Doc) -> bool:
 def _convert(doc: _Doc, kind: str, text: str, hit: Hit | None, key: str, *, prefix: bool = False) -> tuple[Any, str]:
     """``(value, rule)`` of ``text`` read as ``kind``; ValueError when it has not the field's shape."""
     lang = hit.caption.lang if hit else "en"
-    if doc.m.is_caption(text):
+    if kind != "category" and doc.m.is_caption(text):
         raise ValueError("a value, not a caption")
     if kind == "weight":
         return _weight(text, hit.unit if hit else None, prefix=prefix), "a number with its unit"
@@ -507,6 +507,11 @@ def _convert(doc: _Doc, kind: str, text: str, hit: Hit | None, key: str, *, pref
         if cat is None:
             raise ValueError("a category of item (gift, sale of goods ...)")
         return cat, "a category's name"
+    if kind == "service":
+        t = text.strip()
+        if not t or len(t) > 120:
+            raise ValueError("a product's name")
+        return doc.m.caps.services.get(V.fold(t), t), "the product named after its caption"
     if kind == "country":
         code = country_of(text, doc.country_names)
         if code is None:
@@ -543,12 +548,26 @@ def _candidates(doc: _Doc, c: Cell, hit: Hit, kind: str) -> list[tuple[str, Cell
     page = doc.page(c)
     if right is not None and right.x0 - c.x1 < 0.4 * page.width:
         out.append((right.text, right, "right of its caption"))
+    if kind == "category":  # under a category caption are its boxes, not its value
+        return out
     for d in doc.below(c)[:3]:
         out.append((d.text, d, "below its caption"))
     if kind == "currency":
         for d in doc.above(c)[:2]:
             out.append((d.text, d, "above its caption"))
     return out
+
+
+#: Fields read after their captions, in this order.
+_TARGETS = ("service", "origin", "destination", "zone", "packaging_weight", "ship_date", "tracking_number",
+            "gross_weight", "total_value", "postage_paid", "currency", "dimensions", "invoice_number", "comments",
+            "explanation", "licence", "certificate", "category")
+_READ_KEYS = frozenset(k for t in _TARGETS for k in FALLBACKS.get(t, (t,)))
+
+
+def _blank(doc: _Doc, text: str) -> bool:
+    """A box left empty on purpose ("-", "n/a", "néant")."""
+    return not text.strip() or V.fold(text) in doc.m.caps.empty
 
 
 def _captioned(doc: _Doc, r: Reading) -> None:
@@ -574,9 +593,14 @@ def _captioned(doc: _Doc, r: Reading) -> None:
                 doc.claimed.add(id(right))  # a reference's value is no other field's
             continue
         key, kind = hit.caption.key, hit.caption.kind
+        if key not in _READ_KEYS:
+            continue
         for text, cell, how in _candidates(doc, c, hit, kind):
             if id(cell) in doc.claimed and cell is not c:
                 continue
+            if _blank(doc, text):
+                doc.claimed.add(id(cell))
+                break
             try:
                 value, rule = _convert(doc, kind, text, hit, key, prefix=kind == "weight")
             except ValueError as e:
@@ -587,10 +611,7 @@ def _captioned(doc: _Doc, r: Reading) -> None:
             seen.setdefault(key, []).append((value, f"{how} '{hit.caption.text}' ({rule})", cell))
             doc.claimed.add(id(cell))
             break
-    for target, keys in [(k, FALLBACKS.get(k, (k,))) for k in
-                         ("ship_date", "tracking_number", "gross_weight", "total_value", "postage_paid", "currency",
-                          "dimensions", "invoice_number", "comments", "explanation", "licence", "certificate",
-                          "category")]:
+    for target, keys in [(k, FALLBACKS.get(k, (k,))) for k in _TARGETS]:
         for key in keys:
             got = seen.get(key)
             if not got:
@@ -849,10 +870,13 @@ def _party_value(doc: _Doc, out: dict[str, str], how: dict[str, str], key: str, 
             return
         v = code
     elif key == "postcode":
-        m = re.match(r"^([A-Z0-9][A-Z0-9 \-]{2,9}?)(?:\s{1,}(.+))?$", v)
-        if not m or not re.search(r"\d", m.group(1)):
-            return
-        v = m.group(1).strip()
+        if not any(re.fullmatch(spec["pattern"], v) for spec in doc.post.postcodes.values()):
+            m = re.match(r"^([A-Z0-9][A-Z0-9\-]{2,9})(?:\s+(.+))?$", v)
+            if not m or not re.search(r"\d", m.group(1)):
+                return
+            v = m.group(1).strip()
+    elif _blank(doc, v):
+        return
     elif key == "email" and not _EMAIL.match(v):
         return
     elif key == "phone" and not _is_phone(v):
@@ -1539,8 +1563,13 @@ def _looked(doc: _Doc, r: Reading, pages: int) -> None:
     span = "page 1" if pages == 1 else f"pages 1-{pages}"
 
     def shown(group: str, keys: tuple[str, ...]) -> str:
-        texts = list(dict.fromkeys(c.text for c in caps.listed if c.group == group and c.key in keys))
-        return ", ".join(repr(t) for t in texts[:5]) + (", ..." if len(texts) > 5 else "")
+        """Two captions of each language (the caption files hold the rest)."""
+        per: dict[str, list[str]] = {}
+        for c in caps.listed:
+            if c.group == group and c.key in keys and len(per.setdefault(c.lang, [])) < 2 and c.text not in per[c.lang]:
+                per[c.lang].append(c.text)
+        texts = list(dict.fromkeys(t for ts in per.values() for t in ts))
+        return ", ".join(repr(t) for t in texts) + ", ..."
 
     for key in ("service", "ship_date", "tracking_number", "gross_weight", "total_value", "postage_paid", "currency",
                 "dimensions", "invoice_number", "category", "form", "origin", "destination", "packaging_weight",
