@@ -18,6 +18,7 @@ is not a readable PDF (truncated, encrypted, too big, a decompression bomb) rais
 from __future__ import annotations
 
 import io
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,20 @@ def _config() -> Any:
             form_fields_maximum_entries=MAX_FIELDS, xform_maximum_invocations_per_extraction=200,
             array_maximum_element_count=50_000, dictionary_maximum_element_count=10_000, jbig2dec_binary=None)
     return _LIMITS.config
+
+
+class _AtDebug(logging.Handler):
+    """pypdf warns about the small faults of real carriers' PDFs ("incorrect startxref pointer",
+    "Multiple definitions in dictionary"); they go to the ``postcheck.pdf`` logger at debug level,
+    never to the terminal."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logging.getLogger("postcheck.pdf").debug("pypdf: %s", record.getMessage())
+
+
+_PYPDF_LOG = logging.getLogger("pypdf")
+_PYPDF_LOG.addHandler(_AtDebug())
+_PYPDF_LOG.propagate = False
 
 
 def open_pdf(data: bytes, source: str) -> Any:
