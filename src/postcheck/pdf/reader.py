@@ -171,7 +171,7 @@ class Matcher:
         for _ in range(6):  # bilingual captions, units and box numbers after the caption
             before = rest
             stripped = rest.lstrip(" \t")
-            if stripped[:1] in ":：":
+            if stripped[:1] and stripped[:1] in ":：":
                 colon = True
             rest = stripped.lstrip(_SEPS + "：")
             if rest.startswith(("(", "[")):
@@ -413,13 +413,17 @@ def country_of(text: str, names: dict[str, str], *, codes: bool = True) -> str |
 def read_pages(pages: list[Page], *, dropped: list[int] | None = None) -> Reading:
     """Read a label from the cells of its pages (see the module docstring)."""
     caps = captions()
+    matcher = Matcher(caps)
+    for p in pages:
+        _split_pairs(matcher, p)
+        _join_stacked(matcher, p)
     cells = [c for p in pages for c in p.cells]
     lines: dict[tuple[int, int], list[Cell]] = {}
     for c in cells:
         lines.setdefault((c.page, c.line), []).append(c)
     for row in lines.values():
         row.sort(key=lambda c: c.x0)
-    doc = _Doc(pages, Matcher(caps), postal(), cells, lines)
+    doc = _Doc(pages, matcher, postal(), cells, lines)
     doc.country_names = {V.fold(k): v for k, v in caps.countries.items()}
     r = Reading()
     if dropped:
@@ -433,6 +437,56 @@ def read_pages(pages: list[Page], *, dropped: list[int] | None = None) -> Readin
     _countries(doc, r)
     _looked(doc, r, len(pages))
     return r
+
+
+def _split_pairs(m: Matcher, page: Page) -> None:
+    """A cell holding two captioned values ("Invoice Date: 2022-12-10 Invoice No: INV-00210291")
+    becomes two cells, cut where the second caption starts."""
+    for ln in page.lines:
+        out: list[Cell] = []
+        for c in ln.cells:
+            parts = [c]
+            if ":" in c.text[c.text.find(":") + 1:] and m.hit(c.text) is not None:
+                parts = []
+                text, x0 = c.text, c.x0
+                width = (c.x1 - c.x0) / max(len(c.text), 1)
+                start = 0
+                for mt in re.finditer(r"(?<=\S)\s+(?=\S[^:]{0,40}:)", text):
+                    tail = text[mt.end():]
+                    h = m.hit(tail)
+                    if h is None or not h.colon or h.caption.group not in ("field", "other", "address"):
+                        continue
+                    if not text[:mt.start()].strip() or start >= mt.start():
+                        continue
+                    parts.append(Cell(text[start:mt.start()].strip(), x0 + start * width, x0 + mt.start() * width,
+                                      c.top, c.bottom, c.size, c.page, c.frame, c.line))
+                    start = mt.end()
+                parts.append(Cell(text[start:].strip(), x0 + start * width, c.x1, c.top, c.bottom, c.size, c.page,
+                                  c.frame, c.line))
+            out.extend(parts)
+        ln.cells = out
+
+
+def _join_stacked(m: Matcher, page: Page) -> None:
+    """A caption set on two lines ("Total Gross" over "Weight") is one caption: the upper cell,
+    no caption by itself, takes the cell under it when the two make one."""
+    for i, ln in enumerate(page.lines):
+        for c in list(ln.cells):
+            if re.search(r"\d", c.text) or m.is_caption(c.text):
+                continue
+            for below in page.lines[i + 1:i + 3]:
+                if below.frame != ln.frame or below.top - c.bottom > 0.8 * c.size:
+                    continue
+                d = next((d for d in below.cells if abs(d.x0 - c.x0) < 0.8 * c.size or
+                          abs((d.x0 + d.x1) - (c.x0 + c.x1)) < 1.6 * c.size), None)
+                if d is None:
+                    continue
+                joined = f"{c.text} {d.text}"
+                h = m.hit(joined)
+                if h is not None and not h.rest and h.caption.group in ("field", "other"):
+                    c.text, c.bottom, c.x1 = joined, d.bottom, max(c.x1, d.x1)
+                    below.cells.remove(d)
+                break
 
 
 def _operator(doc: _Doc) -> str | None:
@@ -548,7 +602,13 @@ def _candidates(doc: _Doc, c: Cell, hit: Hit, kind: str) -> list[tuple[str, Cell
     page = doc.page(c)
     if right is not None and right.x0 - c.x1 < 0.4 * page.width:
         out.append((right.text, right, "right of its caption"))
-    if kind == "category":  # under a category caption are its boxes, not its value
+    elif kind != "category":  # set a little higher or lower than its caption, on a line of its own
+        near = [d for d in doc.cells if d.page == c.page and d.frame == c.frame and d.line != c.line
+                and abs(d.mid - c.mid) < 0.7 * c.size and c.x1 < d.x0 < c.x1 + 0.4 * page.width]
+        if near:
+            d = min(near, key=lambda d: d.x0)
+            out.append((d.text, d, "right of its caption"))
+    if kind == "category" and not hit.colon:  # under a box's caption are its boxes, not its value
         return out
     for d in doc.below(c)[:3]:
         out.append((d.text, d, "below its caption"))
@@ -1394,7 +1454,6 @@ def _totals(doc: _Doc, r: Reading, row: list[Cell], cols: list[_Col]) -> None:
     first = V.fold(row[0].text)
     if not first.startswith("total"):
         return
-    doc.header.add(id(row[0]))
     for c in row[1:]:
         col = _assign(cols, c)
         if col is not None and col.key == "value" and (col.total or not any(x.total for x in cols if x.key == "value")):
@@ -1403,6 +1462,7 @@ def _totals(doc: _Doc, r: Reading, row: list[Cell], cols: list[_Col]) -> None:
             except ValueError:
                 continue
             r.doc.setdefault("_table_total", (amount, cur or col.currency, c))
+            doc.header.add(id(row[0]))  # the row's "Total Value" is the table's, not a field's caption
 
 
 def _listed_contents(doc: _Doc, r: Reading) -> None:
