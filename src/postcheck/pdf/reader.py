@@ -855,6 +855,11 @@ def _block_lines(doc: _Doc, head: Cell, hit: Hit | None, bound: float, stops: se
         inside = [d for d in cells if lo <= d.x0 < bound and id(d) not in doc.claimed]
         if not inside or inside[0].x0 > edge + (12 if left is None else 4) * size:
             continue  # another column's line (a block's first line may be centred under its caption)
+        for j in range(1, len(inside)):  # a wide gap: what follows is another column's
+            h = doc.m.hit(inside[j].text)
+            if inside[j].x0 - inside[j - 1].x1 > 4 * size and not (h is not None and h.caption.group == "address"):
+                inside = inside[:j]
+                break
         if any(id(d) in stops for d in inside):
             break
         if any((h := doc.m.hit(d.text)) is not None and h.caption.group == "column" and id(d) in doc.header
@@ -1198,7 +1203,10 @@ def _header_columns(doc: _Doc, cells: list[Cell]) -> list[_Col]:
     cols: list[_Col] = []
     for s in stacks:
         x0, x1 = min(c.x0 for c in s), max(c.x1 for c in s)
-        parts = _split_captions(doc, " ".join(c.text for c in s))
+        joined = ""
+        for c in s:  # "Country/" over "Terr. of MFR" is "Country/Terr. of MFR"
+            joined = f"{joined}{c.text}" if joined.endswith(("/", "-")) else f"{joined} {c.text}".strip()
+        parts = _split_captions(doc, joined)
         if not parts:
             continue
         width = (x1 - x0) / max(len(parts), 1)
@@ -1222,7 +1230,7 @@ def _header_columns(doc: _Doc, cells: list[Cell]) -> list[_Col]:
             cols.extend(here)
         else:
             key, text, unit = parts[0]
-            cols.append(_Col(key, x0, x1, " ".join(c.text for c in s), unit))
+            cols.append(_Col(key, x0, x1, joined, unit))
     for col in cols:
         f = V.fold(col.text)
         col.per_unit = bool(re.search(r"\bunit(aire)?\b|\bper unit\b|einzel|unitario|\beach\b", f)) and \
@@ -1275,8 +1283,12 @@ def _tables(doc: _Doc, r: Reading) -> None:
         keys = sorted(k for k in doc.lines if k[0] == page.number)
         for k in keys:
             row = doc.lines[k]
+            size = max(c.size for c in row)
+            # a header may be set on two or three lines: its captions are counted together
+            near = [c for k2 in keys for c in doc.lines[k2] if c.frame == row[0].frame and
+                    0 <= doc.lines[k2][0].bottom - row[0].bottom <= 1.2 * size]
             keys_here = set()
-            for c in row:
+            for c in near:
                 for key, _t, _u in _split_captions(doc, c.text):
                     keys_here.add(key)
             if "description" in keys_here and len(keys_here - {"ignore"}) >= 2:
