@@ -857,7 +857,9 @@ def _block_lines(doc: _Doc, head: Cell, hit: Hit | None, bound: float, stops: se
             continue  # another column's line (a block's first line may be centred under its caption)
         for j in range(1, len(inside)):  # a wide gap: what follows is another column's
             h = doc.m.hit(inside[j].text)
-            if inside[j].x0 - inside[j - 1].x1 > 4 * size and not (h is not None and h.caption.group == "address"):
+            hp = doc.m.hit(inside[j - 1].text)
+            if inside[j].x0 - inside[j - 1].x1 > 4 * size and not (h is not None and h.caption.group == "address") \
+                    and not (hp is not None and hp.caption.group == "address"):
                 inside = inside[:j]
                 break
         if any(id(d) in stops for d in inside):
