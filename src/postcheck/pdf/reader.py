@@ -99,6 +99,7 @@ def postal() -> Postal:
                   frozenset(words["street"]), frozenset(words["company"]), frozenset(V.fold(n) for n in words["noise"]))
 
 
+@lru_cache(maxsize=8192)
 def _fold_name(text: str) -> str:
     t = re.sub(r"[™®©]|\(TM\)|\(R\)", " ", text)
     return " ".join(V.fold(t).replace("–", "-").split())
@@ -115,6 +116,7 @@ class Hit:
     colon: bool  # the caption was followed by ":"
 
 
+@lru_cache(maxsize=16384)
 def _fold_with_index(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     idx: list[int] = []
@@ -151,6 +153,13 @@ class Matcher:
         return self._memo[text]
 
     def _first(self, text: str, groups: tuple[str, ...] | None = None) -> tuple[Caption, str] | None:
+        key = (text, groups)
+        memo = self.__dict__.setdefault("_firsts", {})
+        if key not in memo:
+            memo[key] = self._first_uncached(text, groups)
+        return memo[key]
+
+    def _first_uncached(self, text: str, groups: tuple[str, ...] | None) -> tuple[Caption, str] | None:
         folded, idx = _fold_with_index(text)
         for cap in self.caps.starting_with(folded[:1]):
             if groups and cap.group not in groups:
@@ -413,7 +422,7 @@ def country_of(text: str, names: dict[str, str], *, codes: bool = True) -> str |
 def read_pages(pages: list[Page], *, dropped: list[int] | None = None) -> Reading:
     """Read a label from the cells of its pages (see the module docstring)."""
     caps = captions()
-    matcher = Matcher(caps)
+    matcher = _matcher(caps)
     for p in pages:
         _split_pairs(matcher, p)
         _join_stacked(matcher, p)
@@ -437,6 +446,21 @@ def read_pages(pages: list[Page], *, dropped: list[int] | None = None) -> Readin
     _countries(doc, r)
     _looked(doc, r, len(pages))
     return r
+
+
+_MATCHERS: dict[int, Matcher] = {}
+
+
+def _matcher(caps: Captions) -> Matcher:
+    """One matcher per caption set, so its look-ups are remembered from one document to the next."""
+    m = _MATCHERS.get(id(caps))
+    if m is None or m.caps is not caps:
+        _MATCHERS.clear()
+        m = _MATCHERS[id(caps)] = Matcher(caps)
+    if len(m._memo) > 50_000:
+        m._memo.clear()
+        m.__dict__.pop("_firsts", None)
+    return m
 
 
 def _split_pairs(m: Matcher, page: Page) -> None:
@@ -489,14 +513,19 @@ def _join_stacked(m: Matcher, page: Page) -> None:
                 break
 
 
+@lru_cache(maxsize=1)
+def _operator_names() -> tuple[tuple[str, str], ...]:
+    return tuple((op, f" {_fold_name(n)} ") for op, spec in postal().operators.items() for n in spec["names"])
+
+
 def _operator(doc: _Doc) -> str | None:
     score: dict[str, float] = {}
+    names = _operator_names()
     for c in doc.cells:
         f = " " + _fold_name(c.text) + " "
-        for op, spec in doc.post.operators.items():
-            for n in spec["names"]:
-                if f" {_fold_name(n)} " in f:
-                    score[op] = score.get(op, 0) + c.size
+        for op, n in names:
+            if n in f:
+                score[op] = score.get(op, 0) + c.size
     for c in doc.cells:
         prod = _product(doc, c.text)
         if prod:
@@ -509,8 +538,8 @@ def _operator(doc: _Doc) -> str | None:
 
 
 def _is_operator_name(doc: _Doc, text: str) -> bool:
-    f = _fold_name(text)
-    return any(f == _fold_name(n) for spec in doc.post.operators.values() for n in spec["names"])
+    f = f" {_fold_name(text)} "
+    return any(f == n for _op, n in _operator_names())
 
 
 def _product(doc: _Doc, text: str) -> tuple[str, str, str, str] | None:
@@ -584,10 +613,17 @@ def _convert(doc: _Doc, kind: str, text: str, hit: Hit | None, key: str, *, pref
 
 def _category_word(doc: _Doc, text: str) -> str | None:
     f = V.fold(text).strip(" .:")
-    for c in doc.m.caps.entries:
-        if c.group == "category" and f == c.folded:
+    for c in _category_captions(doc.m.caps):
+        if f == c.folded:
             return c.key
     return None
+
+
+def _category_captions(caps: Captions) -> list[Caption]:
+    got = caps.__dict__.get("_categories")
+    if got is None:
+        got = caps.__dict__["_categories"] = [c for c in caps.entries if c.group == "category"]
+    return got
 
 
 # -- 1. fields after their captions
@@ -1601,8 +1637,8 @@ def _form_and_category(doc: _Doc, r: Reading) -> None:
 
 def _category_prefix(doc: _Doc, text: str) -> str | None:
     f = V.fold(text)
-    for c in doc.m.caps.entries:
-        if c.group == "category" and _starts(f, c.folded) and len(f) - len(c.folded) < 30 and \
+    for c in _category_captions(doc.m.caps):
+        if _starts(f, c.folded) and len(f) - len(c.folded) < 30 and \
                 re.fullmatch(r"[^:]*", f[len(c.folded):]):
             rest = f[len(c.folded):].strip(" ().\\/")
             if not rest or _category_word(doc, rest) == c.key or rest.startswith(("(", "veuillez", "explain")):
