@@ -99,12 +99,23 @@ def register(cli: click.Group) -> None:
         if explain:
             for key, where in got.found.items():
                 click.echo(f"postcheck: {key}: {where}", err=True)
+        first = [n for n in got.notes if n.startswith("a blank") or (n.startswith("page ") and "image" in n)]
+        blank = bool(first)
+        for n in first:
+            click.echo(f"postcheck: {n}", err=True)
         for loc, _value, expected in got.problems:
+            if blank:
+                expected = expected.split(": not found")[0]
             click.echo(f"postcheck: missing: {loc}: {expected}", err=True)
-        for key, where in got.not_found.items():
-            click.echo(f"postcheck: note: {key} not found; looked for {where}", err=True)
+        if explain:
+            for key, where in got.not_found.items():
+                click.echo(f"postcheck: note: {key} not found; looked for {where}", err=True)
+        elif got.not_found and not blank:
+            click.echo(f"postcheck: note: not found: {', '.join(got.not_found)} (--explain lists where postcheck "
+                       "looked)", err=True)
         for n in got.notes:
-            click.echo(f"postcheck: note: {n}", err=True)
+            if n not in first:
+                click.echo(f"postcheck: note: {n}", err=True)
         if got.label is None:
             sys.exit(2)
 

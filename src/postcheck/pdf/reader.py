@@ -445,6 +445,13 @@ def read_pages(pages: list[Page], *, dropped: list[int] | None = None) -> Readin
     _form_and_category(doc, r)
     _countries(doc, r)
     _looked(doc, r, len(pages))
+    if set(r.doc) <= {"form", "category"}:
+        images = [p.number for p in pages if p.images]
+        if r.doc.get("form"):
+            r.notes.insert(0, f"a blank {r.doc['form'][:2]} {r.doc['form'][2:]} form: no box is filled in")
+        elif images:
+            r.notes.insert(0, f"page {images[0]} holds an image and no label text: the label may be in the picture "
+                              "(postcheck does not read pictures yet)")
     return r
 
 
@@ -700,9 +707,9 @@ def _captioned(doc: _Doc, r: Reading) -> None:
             try:
                 value, rule = _convert(doc, kind, text, hit, key, prefix=kind == "weight")
             except ValueError as e:
-                if cell is c or how == "right of its caption":
+                if (cell is c or how == "right of its caption") and not doc.m.is_caption(text):
                     refused.setdefault(key, f"{text.strip()[:60]!r} {how} '{hit.caption.text}' on page {c.page} "
-                                            f"is not {str(e).removeprefix('a ').removeprefix('an ')}")
+                                            f"is not {e}")
                 continue
             seen.setdefault(key, []).append((value, f"{how} '{hit.caption.text}' ({rule})", cell))
             doc.claimed.add(id(cell))
