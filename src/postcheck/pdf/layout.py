@@ -124,7 +124,7 @@ def _glyphs(textpage: Any, raw: Any, w: float, h: float, budget: list[int]) -> l
     out: list[_Glyph] = []
     ox, oy = ctypes.c_double(), ctypes.c_double()
     rect = raw.FS_RECTF()
-    seen: set[tuple[str, int, int, int]] = set()
+    seen: dict[tuple[str, int, int], list[float]] = {}
     for i in range(n):
         code = raw.FPDFText_GetUnicode(tp, i)
         if code < 32 and code not in (9, 10, 13):
@@ -147,12 +147,31 @@ def _glyphs(textpage: Any, raw: Any, w: float, h: float, budget: list[int]) -> l
         xb, yb = _upright(fr, rect.right, rect.top, w, h)
         _bx, base = _upright(fr, ox.value, oy.value, w, h)
         x0, x1 = min(xa, xb), max(xa, xb)
-        key = (ch, round(x0 * 2), round(base * 2), fr)
-        if key in seen:  # the same glyph drawn twice (fake bold, an overprint)
+        # the same glyph drawn twice, exactly or a little offset (fake bold)
+        key = (ch, round(base), fr)
+        near = seen.setdefault(key, [])
+        if any(abs(x - x0) < min(0.5 * (x1 - x0), 0.3 * size) for x in near):
             continue
-        seen.add(key)
+        near.append(x0)
         out.append(_Glyph(ch, x0, x1, min(ya, yb), max(ya, yb), base, float(size), fr, float(font)))
     return out
+
+
+def _apart(row: list[_Glyph]) -> list[list[_Glyph]]:
+    """Two texts printed over each other on one baseline ("JEFF FUQUA BLVD" and a name under it):
+    a glyph that starts well inside the one before it belongs to the other text."""
+    row = sorted(row, key=lambda g: g.x0)
+    kept: list[_Glyph] = []
+    other: list[_Glyph] = []
+    for g in row:
+        last = next((k for k in reversed(kept) if k.ch != " "), None)
+        if g.ch != " " and last is not None and g.x0 < last.x1 - 0.3 * max(min(g.size, last.size), 1.0):
+            other.append(g)
+        else:
+            kept.append(g)
+    if not other or len(other) < 2:
+        return [row]
+    return [kept] + _apart(other)
 
 
 def _lines(glyphs: list[_Glyph], page: int) -> list[Line]:
@@ -172,6 +191,7 @@ def _lines(glyphs: list[_Glyph], page: int) -> list[Line]:
                 open_rows.append(row)
             else:
                 row.append(g)
+        rows = [part for row in rows for part in _apart(row)]
         # glyphs of one baseline sorted left to right, then cut into words and cells
         for row in rows:
             row.sort(key=lambda g: (g.x0, g.ch != " "))

@@ -987,6 +987,10 @@ def _party_value(doc: _Doc, out: dict[str, str], how: dict[str, str], key: str, 
             v = m.group(1).strip()
     elif _blank(doc, v):
         return
+    elif key in ("name", "business", "city", "street") and not re.search(r"[^\W\d_]", v):
+        if key == "name" and _is_phone(v) and "phone" not in out:  # "Contact: 1 905 8613402"
+            out["phone"], how["phone"] = v, f"{where}, after '{caption}' on page {cell.page}"
+        return
     elif key == "email" and not _EMAIL.match(v):
         return
     elif key == "phone" and not _is_phone(v):
@@ -1020,6 +1024,14 @@ def _free_lines(doc: _Doc, out: dict[str, str], how: dict[str, str], free: list[
     after: list[tuple[str, Cell, str | None]] = []
     for i, item in enumerate(kept):
         (before if city_at is None or i < city_at else after if i > city_at else []).append(item)
+    tail: list[tuple[str, Cell, str | None]] = []
+    for item in after:  # under the city line: the country, the telephone, the e-mail, then the block ends
+        t = item[0]
+        if country_of(t, doc.country_names) or _is_phone(t) or "@" in t:
+            tail.append(item)
+        else:
+            break
+    after = tail
     if city_at is not None:
         t, c, _ = kept[city_at]
         city, pc, cc = _city_line(doc, t) or ("", "", None)
@@ -1027,6 +1039,7 @@ def _free_lines(doc: _Doc, out: dict[str, str], how: dict[str, str], free: list[
             if k not in out and v:
                 out[k] = v
                 how[k] = f"{where}, the city line {t!r} on page {c.page}"
+                out["_city_line"] = t
         if cc and "country" not in out:
             out["_region_country"] = cc
     for t, c, _cont in list(kept):
@@ -1150,6 +1163,8 @@ def _parties(doc: _Doc, r: Reading) -> None:
         mine = [b for b in blocks if b.owner == owner and b.lines]
         if not mine:
             continue
+        if not mine:
+            continue
         b = max(mine, key=lambda b: (any(_city_line(doc, c.text) for row in b.lines for c in row), len(b.lines),
                                      -b.lines[0][0].page))
         where = (f"the {owner}'s block under '{b.head.text.split(':')[0].strip()}'" if b.head is not None
@@ -1158,6 +1173,7 @@ def _parties(doc: _Doc, r: Reading) -> None:
         region_cc = fields.pop("_region_country", None)
         if region_cc and "country" not in fields:
             fields["_implied"] = region_cc
+        _city_fits_country(doc, fields, how, r, owner)
         party = {k: v for k, v in fields.items() if not k.startswith("_")}
         if party:
             r.doc[owner] = party
@@ -1169,6 +1185,29 @@ def _parties(doc: _Doc, r: Reading) -> None:
                            f"postcode on the city line")
             r.doc[owner]["country"] = fields["_implied"]
             r.found[f"{owner}.country"] = f"{where}: the region code and postcode of the city line"
+
+
+def _city_fits_country(doc: _Doc, fields: dict[str, str], how: dict[str, str], r: Reading, owner: str) -> None:
+    """A city line read by another country's pattern ("10504 New York New York" in the United
+    States, "6105 PERTH QLD" in Australia) keeps its postcode when it has the country's form; its
+    town is not taken (the state may be in it)."""
+    cc, city, pc = fields.get("country"), fields.get("city"), fields.get("postcode")
+    spec = doc.post.postcodes.get(cc or "")
+    line = fields.get("_city_line", "")
+    if not (spec and city and pc and line):
+        return
+    got = _city_pattern(doc, line)
+    ok_position = spec["position"] in ("any",) or (
+        spec["position"] == "before" and line.strip().startswith(pc)) or (
+        spec["position"] in ("after", "after_region") and line.strip().endswith(pc))
+    if got is not None and ok_position and re.fullmatch(spec["pattern"], pc):
+        return
+    fields.pop("city", None)
+    how.pop("city", None)
+    if not re.fullmatch(spec["pattern"], pc):
+        fields.pop("postcode", None)
+        how.pop("postcode", None)
+    r.notes.append(f"{owner}: the city line {line!r} is not in {cc}'s form; its town is not taken")
 
 
 def _walk_up(doc: _Doc, city: Cell) -> list[list[Cell]]:
@@ -1252,7 +1291,8 @@ def _header_columns(doc: _Doc, cells: list[Cell]) -> list[_Col]:
         for c in s:  # "Country/" over "Terr. of MFR" is "Country/Terr. of MFR"
             joined = f"{joined}{c.text}" if joined.endswith(("/", "-")) else f"{joined} {c.text}".strip()
         parts = _split_captions(doc, joined)
-        if not parts:
+        if not parts:  # a column postcheck does not read ("U/M"): it still bounds its neighbours
+            cols.append(_Col("ignore", x0, x1, joined))
             continue
         width = (x1 - x0) / max(len(parts), 1)
         # a cell holding two captions ("Net weight Unit value"): cut it in proportion to its text,
@@ -1528,7 +1568,15 @@ def _listed_contents(doc: _Doc, r: Reading) -> None:
     for c in doc.cells:
         m = re.fullmatch(r"(?:DESC\s*(\d)|Contents?|Inhalt|Contenu)\s*:\s*(.+)", c.text.strip(), re.I)
         if m and not doc.m.is_caption(m.group(2)):
-            items.append({"description": m.group(2).strip()})
+            text = m.group(2).strip()
+            if not m.group(1):  # "Contents: For testing" / "only. Please do not" / "ship"
+                below = c
+                for d in doc.below(c, depth=1.6):
+                    if abs(d.x0 - below.x0) < c.size and d.top - below.bottom < 0.9 * c.size and \
+                            doc.m.hit(d.text) is None:
+                        text += " " + d.text
+                        below = d
+            items.append({"description": text})
             doc.claimed.add(id(c))
     if not items:
         return
