@@ -53,7 +53,7 @@ _FALLBACK_OF = {k: f for f, ks in FALLBACKS.items() for k in ks}
 _BOXNO = re.compile(r"^\(?\d{1,2}\)[.:]?\s*|^\d{1,2}\.\s+")
 _TRAIL_BOX = re.compile(r"\s*\(\d{1,2}\)\s*$")
 _UNIT_PAREN = re.compile(r"\(\s*(?:in\s+)?(kgs?|g|lbs?|oz)\s*\)", re.I)
-_SEPS = " \t:/|\\-–"
+_SEPS = " \t:/|\\-–."
 _TICKS = {"x", "☒", "✓", "✔", "■", "☑", "[x]", "(x)", "⊠"}
 
 
@@ -275,7 +275,7 @@ _DIMS = re.compile(r"^\s*(\d{1,4}(?:[.,]\d{1,2})?)\s*[x×X*]\s*(\d{1,4}(?:[.,]\d
                    r"(\d{1,4}(?:[.,]\d{1,2})?)\s*(cm|mm|in|inch|inches|m)?\s*$", re.I)
 _AMOUNT = re.compile(r"^(?:([A-Z]{3})\s*)?([$€£]\s*)?(-?\d{1,3}(?:[ ,.\u00a0\u202f']\d{3})*(?:[.,]\d{1,6})?|\d+(?:[.,]\d{1,6})?)"
                      r"\s*([$€£])?\s*([A-Z]{3})?$")
-_PHONE = re.compile(r"^\+?[\d\s().\-/]{7,22}$")
+_PHONE = re.compile(r"^\+?[\d\s().\-/]{7,22}(?:\s*(?:ext\.?|x|#)\s*\d{1,6})?$", re.I)
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
 
 
@@ -821,6 +821,8 @@ def _city_pattern(doc: _Doc, text: str) -> tuple[str, str, str | None] | None:
 
 def _is_street(doc: _Doc, text: str) -> bool:
     f = V.fold(text)
+    if not re.search(r"[^\W\d_]", f):  # a number alone ("751008818") is no street
+        return False
     words = set(re.findall(r"[\w.]+", f))
     return bool(re.match(r"\d", f)) or bool(words & doc.post.street) or bool(re.search(r"\d", f) and len(words) > 1) \
         or any(w.endswith(("strasse", "straße", "weg", "gasse", "platz", "laan", "straat")) for w in words)
@@ -833,7 +835,7 @@ def _is_company(doc: _Doc, text: str) -> bool:
 
 def _is_phone(text: str) -> bool:
     t = text.strip()
-    digits = re.sub(r"\D", "", t)
+    digits = re.sub(r"\D", "", re.split(r"(?i)\s*(?:ext\.?|x|#)\s*\d", t)[0])
     return bool(_PHONE.fullmatch(t)) and 7 <= len(digits) <= 15
 
 
@@ -1049,7 +1051,8 @@ def _free_lines(doc: _Doc, out: dict[str, str], how: dict[str, str], free: list[
     kept_country = {t for t, _c, _x in kept if country_of(t, doc.country_names, codes=False)}
     before = [b for b in before if b[0] not in kept_country]
     after = [a for a in after if a[0] not in kept_country]
-    for t, c, _cont in list(before) + list(after):
+    understood = city_at is not None or "city" in out or "postcode" in out
+    for t, c, _cont in (list(before) + list(after)) if understood else []:
         if "@" in t and _EMAIL.match(t) and "email" not in out:
             out["email"], how["email"] = t, f"{where}, an e-mail address on page {c.page}"
         elif _is_phone(t) and "phone" not in out and not _city_line(doc, t):
@@ -1573,7 +1576,7 @@ def _listed_contents(doc: _Doc, r: Reading) -> None:
                 below = c
                 for d in doc.below(c, depth=1.6):
                     if abs(d.x0 - below.x0) < c.size and d.top - below.bottom < 0.9 * c.size and \
-                            doc.m.hit(d.text) is None:
+                            doc.m.hit(d.text) is None and not doc.m.is_caption(d.text):
                         text += " " + d.text
                         below = d
             items.append({"description": text})
