@@ -124,6 +124,7 @@ def _glyphs(textpage: Any, raw: Any, w: float, h: float, budget: list[int]) -> l
     out: list[_Glyph] = []
     ox, oy = ctypes.c_double(), ctypes.c_double()
     rect = raw.FS_RECTF()
+    matrix = raw.FS_MATRIX()
     seen: dict[tuple[str, int, int], list[float]] = {}
     for i in range(n):
         code = raw.FPDFText_GetUnicode(tp, i)
@@ -140,9 +141,11 @@ def _glyphs(textpage: Any, raw: Any, w: float, h: float, budget: list[int]) -> l
                 out.append(_Glyph(" ", bx, bx, base, base, base, 0.0, fr))
             continue
         raw.FPDFText_GetLooseCharBox(tp, i, rect)
-        # the font size, or the glyph's height where a text matrix scales a nominal size of 1
-        font = raw.FPDFText_GetFontSize(tp, i)
-        size = max(font, 0.8 * abs(rect.top - rect.bottom)) or 1.0
+        # the size as drawn: the font size times the text matrix's vertical scale (pdfium reports
+        # 25 pt for text a matrix draws at 7 pt, and 1 pt for text drawn at 5 pt)
+        raw.FPDFText_GetMatrix(tp, i, matrix)
+        font = raw.FPDFText_GetFontSize(tp, i) * math.hypot(matrix.c, matrix.d)
+        size = font if font > 0.5 else (abs(rect.top - rect.bottom) / 1.15 or 1.0)
         xa, ya = _upright(fr, rect.left, rect.bottom, w, h)
         xb, yb = _upright(fr, rect.right, rect.top, w, h)
         _bx, base = _upright(fr, ox.value, oy.value, w, h)
