@@ -5,11 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Iterator
 
-from postcheck.errors import NoTariffInForce, NotPriceable
-from postcheck.report import Fix
+import difflib
+
+from postcheck.errors import NoTariffInForce, NotPriceable, UnknownService
+from postcheck.report import SERVICE_NOT_PRICED, Fix
 from postcheck.rules.context import Context
 from postcheck.rules.registry import Hit, rule
 from postcheck.tariffs.pricing import Quote
+from postcheck.tariffs.catalog import Rates
 from postcheck.tariffs.quote import quote
 
 
@@ -67,7 +70,8 @@ def postage_insufficient(ctx: Context) -> Iterator[Hit]:
     short = required - ctx.paid
     basis_g, basis_name = ctx.basis  # type: ignore[misc]
     paid_step = ""
-    net_price = ctx.price(ctx.net_g) if ctx.label.items else None
+    net_g = ctx.net_g_known if ctx.label.items else None
+    net_price = ctx.price(net_g) if net_g is not None else None
     cause = None
     if basis_name == "measured":
         evidence = f"the parcel weighed {ctx.kg(basis_g)} on the scale"
@@ -75,8 +79,8 @@ def postage_insufficient(ctx: Context) -> Iterator[Hit]:
         evidence = f"the declared gross weight is {ctx.kg(basis_g)}"
     else:
         evidence = f"the parcel weighs {ctx.kg(basis_g)} ({ctx.weight_story()})"
-    if net_price is not None and ctx.paid == net_price and basis_g > ctx.net_g:
-        paid_step = f" (the price of the net weight {ctx.kg(ctx.net_g)} alone)"
+    if net_g is not None and net_price is not None and ctx.paid == net_price and basis_g > net_g:
+        paid_step = f" (the price of the net weight {ctx.kg(net_g)} alone)"
         cause = "postage was computed on the net weight of the goods; the packaging was not counted"
     weight_note = ""
     if q.volumetric_g is not None and q.volumetric_g > q.rounded_g:
@@ -377,6 +381,60 @@ def postage_currency_mismatch(ctx: Context) -> Iterator[Hit]:
                        "postage cannot be checked."),
               loc="currency", seen=ctx.label.currency, expected=t.currency,
               fix=Fix(f"state the postage (and values) in {t.currency}", "display"))
+
+
+def _close_product(rates: Rates, service: str) -> tuple[str, str] | None:
+    """``(id, name)`` of the priced product ``service`` looks like a typo of, if any."""
+    norm = service.strip().lower().replace("-", " ").replace("_", " ")
+    names: dict[str, tuple[str, str]] = {}
+    for t in rates.latest():
+        names[t.id.replace("_", " ")] = (t.id, t.name)
+        names[t.name.lower()] = (t.id, t.name)
+    close = difflib.get_close_matches(norm, list(names), n=1, cutoff=0.85)
+    return names[close[0]] if close else None
+
+
+@rule("P211", SERVICE_NOT_PRICED, severity="warning", since="0.2.0")
+def service_not_priced(ctx: Context) -> Iterator[Hit]:
+    """postcheck has no tariff of the label's service, so the postage is not priced.
+
+    What it checks:
+        Whether the label's ``service`` is a product postcheck can price (``postcheck rates
+        list``; a user tariff folder adds more).  The weight, customs and identifier rules run
+        either way.
+
+    Why it matters:
+        The rest of the label can still be wrong (no gross weight, a vague description); but the
+        postage paid is not compared with any price, and the report says so rather than pass it
+        in silence.  A name one letter away from a priced product is most likely a typo.
+
+    Example:
+        ``"service": "DHL Express Worldwide"`` (no DHL Express price list in postcheck), or
+        ``"service": "small_packet_usa_ai"``.
+
+    Corrected:
+        Check the postage with the operator, or add its price list with ``--rates DIR``; for the
+        typo, ``"service": "small_packet_usa_air"``.
+
+    Fix safety:
+        Display only: which product was bought is the shipper's to say.
+
+    References:
+        ``postcheck rates list`` (products and price lists postcheck prices).
+    """
+    s = ctx.selection
+    if not isinstance(s, UnknownService):
+        return
+    close = _close_product(ctx.rates, s.service)
+    typo = f" It looks like {close[1]} ({close[0]}): did you mean that?" if close else ""
+    yield Hit(message=(f"postcheck has no tariff of {s.service!r}, so the postage could not be priced; the weight, "
+                       f"customs and tracking-number rules ran.{typo}"),
+              loc="service", seen=s.service,
+              expected=close[0] if close else "a product id from 'postcheck rates list'",
+              cause="the operator's product is not among postcheck's price lists" if not close else
+                    "the service name is misspelt",
+              fix=Fix(f"correct the service (--set service={close[0]})" if close else
+                      "check the postage with the operator, or add its price list with --rates DIR", "display"))
 
 
 def required_postage(ctx: Context) -> Decimal | None:
