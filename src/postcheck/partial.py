@@ -104,6 +104,13 @@ class PartialLabel(_Partial):
             return [p for p in sorted(self._unknown, key=_path_key) if p.startswith("items[") and p.endswith("." + name)]
         return [need] if need in self._unknown else []
 
+    def lacks_like(self, path: str) -> list[str]:
+        """The unknown paths a rule that read ``path`` needs: a contents line's field stands for
+        that field of every line (rules read the lines in a loop)."""
+        if path.startswith("items[") and "]." in path:
+            return self.lacks(item_need(path.split("].", 1)[1])) or [path]
+        return [path]
+
 
 def _path_key(path: str) -> tuple[str, int, str]:
     if path.startswith("items["):

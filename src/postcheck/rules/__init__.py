@@ -43,7 +43,7 @@ def run_rules(ctx: Context, selection: Selection | None = None, *,
         try:
             hits = list(info.func(ctx))
         except FieldUnknown as e:
-            skipped[info.code] = (e.field,)
+            skipped[info.code] = tuple(label.lacks_like(e.field))
             continue
         findings.extend(info.finding(hit) for hit in hits)
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], _FAMILY_ORDER[f.code[0]], f.code))

@@ -16,6 +16,11 @@ from postcheck.tariffs.catalog import Rates
 from postcheck.tariffs.quote import quote
 
 
+#: What pricing a parcel needs of the label (its weight is found when the rule runs: a measured
+#: weight does without the lines' net weights).
+PRICING = ("service", "destination")
+
+
 def _alternatives(ctx: Context, limit: int = 3) -> str:
     """Cheapest other products that can carry this parcel, as text ('' when none)."""
     basis = ctx.basis
@@ -35,7 +40,7 @@ def _required_quote(ctx: Context) -> Quote | None:
     return r if isinstance(r, Quote) else None
 
 
-@rule("P201", "postage-insufficient", severity="error", fixable=True)
+@rule("P201", "postage-insufficient", severity="error", fixable=True, needs=PRICING)
 def postage_insufficient(ctx: Context) -> Iterator[Hit]:
     """The postage paid is below the price for the parcel's chargeable weight.
 
@@ -98,7 +103,7 @@ def postage_insufficient(ctx: Context) -> Iterator[Hit]:
     )
 
 
-@rule("P202", "postage-overpaid", severity="info")
+@rule("P202", "postage-overpaid", severity="info", needs=PRICING)
 def postage_overpaid(ctx: Context) -> Iterator[Hit]:
     """More postage was paid than the parcel needs.
 
@@ -140,7 +145,7 @@ def _refusal(ctx: Context, reason: str) -> NotPriceable | None:
     return r if isinstance(r, NotPriceable) and r.reason == reason else None
 
 
-@rule("P203", "over-weight-limit", severity="error")
+@rule("P203", "over-weight-limit", severity="error", needs=PRICING)
 def over_weight_limit(ctx: Context) -> Iterator[Hit]:
     """The parcel is heavier than the product accepts.
 
@@ -172,7 +177,7 @@ def over_weight_limit(ctx: Context) -> Iterator[Hit]:
               fix=Fix("split the contents into two parcels or choose another product" + _alternatives(ctx), "display"))
 
 
-@rule("P204", "over-size-limit", severity="error")
+@rule("P204", "over-size-limit", severity="error", needs=PRICING)
 def over_size_limit(ctx: Context) -> Iterator[Hit]:
     """The parcel is bigger than the product accepts.
 
@@ -202,7 +207,7 @@ def over_size_limit(ctx: Context) -> Iterator[Hit]:
               fix=Fix("use a smaller box or another product" + _alternatives(ctx), "display"))
 
 
-@rule("P205", "under-size-limit", severity="error")
+@rule("P205", "under-size-limit", severity="error", needs=PRICING)
 def under_size_limit(ctx: Context) -> Iterator[Hit]:
     """The parcel is smaller than the product's minimum size.
 
@@ -230,7 +235,7 @@ def under_size_limit(ctx: Context) -> Iterator[Hit]:
     yield Hit(message=f"{e.detail}.", loc="dimensions", fix=Fix("use a larger envelope or box", "display"))
 
 
-@rule("P206", "destination-not-served", severity="error")
+@rule("P206", "destination-not-served", severity="error", needs=PRICING)
 def destination_not_served(ctx: Context) -> Iterator[Hit]:
     """The product does not go to the destination country.
 
@@ -259,7 +264,7 @@ def destination_not_served(ctx: Context) -> Iterator[Hit]:
               fix=Fix("choose a product that serves " + ctx.label.destination + _alternatives(ctx), "display"))
 
 
-@rule("P207", "no-tariff-in-force", severity="error")
+@rule("P207", "no-tariff-in-force", severity="error", needs=("service",))
 def no_tariff_in_force(ctx: Context) -> Iterator[Hit]:
     """postcheck has no price list of the product for the shipping date.
 
@@ -289,7 +294,7 @@ def no_tariff_in_force(ctx: Context) -> Iterator[Hit]:
               fix=Fix("check the shipping date, or add the price list in force then with --rates DIR", "display"))
 
 
-@rule("P208", "zone-required", severity="error")
+@rule("P208", "zone-required", severity="error", needs=PRICING)
 def zone_required(ctx: Context) -> Iterator[Hit]:
     """The product is priced by zone or rate code and the label gives none (or an unknown one).
 
@@ -352,7 +357,7 @@ def postage_missing(ctx: Context) -> Iterator[Hit]:
               fix=fix)
 
 
-@rule("P210", "postage-currency-mismatch", severity="error")
+@rule("P210", "postage-currency-mismatch", severity="error", needs=("service",))
 def postage_currency_mismatch(ctx: Context) -> Iterator[Hit]:
     """The label's currency is not the currency of the product's price list.
 
@@ -394,7 +399,7 @@ def _close_product(rates: Rates, service: str) -> tuple[str, str] | None:
     return names[close[0]] if close else None
 
 
-@rule("P211", SERVICE_NOT_PRICED, severity="warning", since="0.2.0")
+@rule("P211", SERVICE_NOT_PRICED, severity="warning", since="0.2.0", needs=("service",))
 def service_not_priced(ctx: Context) -> Iterator[Hit]:
     """postcheck has no tariff of the label's service, so the postage is not priced.
 
