@@ -87,12 +87,13 @@ def check_partial(label: Label | Mapping[str, Any], *, missing: Mapping[str, str
 
     >>> report = check_partial({"origin": "CA", "ship_date": "2022-03-01", "currency": "CAD",
     ...                         "form": "CN23", "category": "gift", "postage_paid": "12.83",
+    ...                         "gross_weight": "520 g",
     ...                         "items": [{"description": "Wool scarf", "net_weight": "480 g", "value": "40"}]},
     ...                        missing={"destination": "the addressee's country line"})
     >>> report.verdict
     'Incomplete: postcheck needs service, destination'
-    >>> [n.field for n in report.needs]
-    ['service', 'destination']
+    >>> [(n.field, n.looked) for n in report.needs]
+    [('service', None), ('destination', "the addressee's country line")]
     """
     src = source or "<label>"
     lab = label if isinstance(label, (Label, PartialLabel)) else partial_label(label, missing=missing, source=src)
