@@ -159,12 +159,12 @@ def _address(p: _Page, x: float, top: float, w: float, fr: str, en: str, a: Any,
 
 def _item_rows(p: _Page, label: Any, items: Iterable[tuple[int, Any]], top: float) -> float:
     """Header and contents lines from ``top``; returns the y below the last line."""
-    for key, x, fr, en in COLUMNS:
-        p.text(x, top - 5, fr, 3.6)
-        p.text(x, top - 9.5, en, 3.6)
+    xs = [c[1] for c in COLUMNS] + [_COL_END]
+    for i, (key, x, fr, en) in enumerate(COLUMNS):
+        p.text(x, top - 5, fr, 3.6, width=xs[i + 1] - x - 1.5)
+        p.text(x, top - 9.5, en, 3.6, width=xs[i + 1] - x - 1.5)
     p.c.line(6, top - 11.5, _COL_END, top - 11.5)
     y = top - 18
-    xs = [c[1] for c in COLUMNS] + [_COL_END]
     for _n, it in items:
         cells = {
             "description": it.description,
@@ -218,6 +218,7 @@ def _first_page(c: Any, label: Any, items: list[tuple[int, Any]], pages: int, se
     y = _item_rows(p, label, items[:ROWS_FIRST], top)
     if len(items) > ROWS_FIRST:
         p.text(8, y, f"Suite sur {pages - 1} page(s) / Continued on {pages - 1} page(s)", 4.2)
+        y -= 3  # the note stays above the rule that closes the table
     y = min(y, top - 18 - 7.2 * ROWS_FIRST) - 2
     c.line(6, y + 4, W - 6, y + 4)
     # totals (boxes 4, 6, 9) and postcheck's own lines
