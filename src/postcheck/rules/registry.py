@@ -13,6 +13,7 @@ import inspect
 import re
 import textwrap
 from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from postcheck.partial import REQUIRED
@@ -36,10 +37,16 @@ class RuleInfo:
     fixable: bool
     since: str
     func: Callable[["Context"], Iterable[Hit]]
-    #: Label fields the rule cannot run without (``service``, ``items[].net_weight``); a check
-    #: of a partial label skips the rule when one is unknown.  Declared with ``needs=`` and
-    #: derived from the ``ctx.label.<field>`` reads in the rule's body.
-    needs: frozenset[str] = frozenset()
+    #: Label fields declared with ``needs=`` (see :attr:`needs`).
+    declared_needs: frozenset[str] = frozenset()
+
+    @cached_property
+    def needs(self) -> frozenset[str]:
+        """Label fields the rule cannot run without (``service``, ``items[].net_weight``): those
+        declared with ``needs=`` and those derived from the ``ctx.label.<field>`` reads in its
+        body.  A check of a partial label skips the rule when one is unknown.  Derived on first
+        use, so a check of complete labels never parses the rules' source."""
+        return self.declared_needs | derive_needs(self.func)
 
     @property
     def family(self) -> str:
@@ -123,8 +130,7 @@ def rule(code: str, name: str, *, severity: Severity, fixable: bool = False, sin
         for other in REGISTRY.values():
             if other.code == code or other.name == name:
                 raise ValueError(f"rule {code} {name} collides with {other.code} {other.name}")
-        REGISTRY[code] = RuleInfo(code, name, severity, fixable, since, func,
-                                  frozenset(needs) | derive_needs(func))
+        REGISTRY[code] = RuleInfo(code, name, severity, fixable, since, func, frozenset(needs))
         return func
 
     return wrap
