@@ -357,6 +357,8 @@ def rule_cmd(name: str) -> None:
     click.echo(f"{r.name} ({r.code})")
     click.echo(f"Family: {r.family}. Default severity: {r.severity}. "
                f"Fix: {'yes' if r.fixable else 'advice only'}. Since {r.since}.")
+    if r.needs:  # what a partial label must give for the rule to run
+        click.echo(f"Needs: {', '.join(sorted(r.needs))}.")
     click.echo("")
     click.echo(r.doc)
 

@@ -150,10 +150,18 @@ def test_check_takes_a_profile(tmp_path):
     assert "Priced with: Canada Post Small Packet USA Air" in r.stdout
 
 
-def test_fix_names_the_file(tmp_path):
-    r = run("fix", STORY, "--set", "service=pigeon_post", "-o", tmp_path / "c.pdf")
+def test_fix_names_the_file(partial, tmp_path):
+    r = run("fix", partial, "-o", tmp_path / "c.pdf")
     assert r.exit_code == 2
-    assert f"{STORY}: 1 problem reading the label" in r.output and "<label>" not in r.output
+    assert f"{partial}: 2 problems reading the label" in r.output and "<label>" not in r.output
+
+
+def test_fix_of_a_service_without_a_tariff_fixes_the_rest(tmp_path):
+    out = tmp_path / "c.json"
+    r = run("fix", STORY, "--set", "service=DHL Express Worldwide", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert "gross_weight: (empty) -> 520 g" in r.output and "postage_paid" not in r.output
+    assert json.loads(out.read_text("utf-8"))["service"] == "DHL Express Worldwide"
 
 
 def test_fix_and_notice_of_a_partial_label_ask_for_the_fields(partial, tmp_path):
