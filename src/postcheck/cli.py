@@ -207,17 +207,13 @@ def set_option(f: Callable[..., Any]) -> Callable[..., Any]:
 def check_sets(sets: Iterable[str]) -> list[str]:
     """The ``--set`` values, each path and value checked before any file is read (exit 2)."""
     from postcheck.errors import InvalidInput
-    from postcheck.overrides import apply_overrides, parse_override
+    from postcheck.overrides import validate_overrides
 
     out = list(sets)
     try:
-        for text in out:
-            o = parse_override(text)
-            if o.index is None:  # a line's index is checked against the label read
-                apply_overrides({}, [text])
+        validate_overrides(out)
     except InvalidInput as e:
-        raise click.BadParameter(f"{e.field.removeprefix('--set ')}: {e.expected}, got {e.value!r}",
-                                 param_hint="--set") from None
+        raise click.BadParameter(str(e).removeprefix("--set "), param_hint="--set") from None
     return out
 
 

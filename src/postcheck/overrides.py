@@ -30,7 +30,7 @@ from postcheck.errors import InvalidInput
 from postcheck.label import Address, Item, Label
 from postcheck.label import _problems as _wording  # the label's own words for what a field takes
 
-__all__ = ["apply_overrides", "parse_override", "Override", "SUB_MODELS"]
+__all__ = ["apply_overrides", "validate_overrides", "parse_override", "Override", "SUB_MODELS"]
 
 #: Fields that hold an object (name -> its model) or a list of objects.
 SUB_MODELS: dict[str, type[BaseModel]] = {"sender": Address, "addressee": Address}
@@ -119,13 +119,21 @@ def _check_value(o: Override) -> None:
         raise _bad(o.path, o.value, str(e.errors()[0]["msg"])) from None
 
 
+def validate_overrides(sets: Iterable[str]) -> list[Override]:
+    """Parse every ``FIELD=VALUE`` and check its value, before any label is read; raise
+    :class:`InvalidInput` for the first that does not apply (whether a contents line exists is
+    checked against each label, by :func:`apply_overrides`)."""
+    parsed = [parse_override(s) for s in sets]
+    for o in parsed:
+        _check_value(o)
+    return parsed
+
+
 def apply_overrides(doc: dict[str, Any], sets: Iterable[str]) -> dict[str, Any]:
     """A copy of ``doc`` (a label in its JSON shape, possibly partial) with each ``FIELD=VALUE``
     of ``sets`` applied in order; ``doc`` itself is not changed.  Every path and value is
     checked first, so a bad one changes nothing."""
-    parsed = [parse_override(s) for s in sets]
-    for o in parsed:
-        _check_value(o)
+    parsed = validate_overrides(sets)
     out = copy.deepcopy(doc)
     for o in parsed:
         if o.field in _LIST_MODELS:
