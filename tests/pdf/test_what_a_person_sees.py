@@ -63,6 +63,7 @@ def test_a_glyph_the_font_lacks_prints_as_its_code_point_never_a_question_mark(w
     assert "[U+738B][U+5C0F][U+660E]" in page_text(data)
     assert read_pdf(data=data).label.addressee.name == "王小明"  # the embedded label keeps it
     assert printable("a\u2192b ✓ 王") == "a\u2192b ✓ [U+738B]"
+    assert printable("\U0001F600") == "[U+1F600]"  # past U+FFFF: a reader could not copy it back
 
 
 def test_a_service_postcheck_does_not_price_is_printed_as_written():

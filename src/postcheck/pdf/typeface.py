@@ -32,7 +32,9 @@ def covered() -> frozenset[int]:
     for name, file in _FILES.items():
         f = TTFont(name, str(FONTS_DIR / file))
         pdfmetrics.registerFont(f)
-        faces.append(frozenset(f.face.charToGlyph))
+        # the Basic Multilingual Plane only: reportlab's ToUnicode map writes a character past
+        # U+FFFF as a bare code (<1F600>, not a UTF-16 pair), so readers could not copy it
+        faces.append(frozenset(cp for cp in f.face.charToGlyph if cp <= 0xFFFF))
     return faces[0] & faces[1]
 
 
