@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import difflib
 import re
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
@@ -43,13 +44,16 @@ _BASE_LABEL = {"service": "x", "origin": "CA", "destination": "US", "currency": 
 _BASE_ITEM = {"description": "x", "net_weight": "1 g", "value": "1"}
 
 
+@dataclass(frozen=True)
 class Override:
-    """One parsed ``FIELD=VALUE``: ``field``, optional list ``index``, optional ``sub`` field."""
+    """One parsed ``FIELD=VALUE``: ``field``, optional list ``index``, optional ``sub`` field,
+    and the value (None: remove the field)."""
 
-    __slots__ = ("text", "field", "index", "sub", "value")
-
-    def __init__(self, text: str, field: str, index: int | None, sub: str | None, value: str | None) -> None:
-        self.text, self.field, self.index, self.sub, self.value = text, field, index, sub, value
+    text: str
+    field: str
+    index: int | None
+    sub: str | None
+    value: str | None
 
     @property
     def path(self) -> str:
