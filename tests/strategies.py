@@ -9,6 +9,7 @@ ways a label writes them: g, kg, oz, lb, with a decimal point or a decimal comma
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from hypothesis import strategies as st
@@ -203,3 +204,43 @@ def priced_parcels(draw, products):
     if zone:
         label["zone"] = zone
     return t, {k: v for k, v in label.items() if v is not None}, sum(nets), pack_mg
+
+
+#: Required fields a reader may fail to find: the label's and each contents line's.
+REQUIRED_PATHS = ("service", "origin", "destination", "currency")
+ITEM_REQUIRED_PATHS = ("description", "net_weight", "value")
+
+
+@st.composite
+def partial_label_dicts(draw, *, max_items: int = 3) -> tuple[dict, dict, list[str]]:
+    """``(complete, partial, removed)``: a label in its JSON shape, the same with some required
+    fields taken out (as a reader that did not find them hands it over), and their paths."""
+    complete = draw(label_dicts(max_items=max_items))
+    if draw(st.booleans()):
+        complete["gross_weight"] = f"{draw(_grams(100, 19000))} g"
+    paths = list(REQUIRED_PATHS) + [f"items[{i}].{k}" for i in range(len(complete["items"]))
+                                    for k in ITEM_REQUIRED_PATHS]
+    removed = draw(st.lists(st.sampled_from(paths), min_size=1, max_size=4, unique=True))
+    partial = json.loads(json.dumps(complete))
+    for path in removed:
+        if path.startswith("items["):
+            i, name = int(path[6:path.index("]")]), path.split(".", 1)[1]
+            partial["items"][i].pop(name)
+        else:
+            partial.pop(path)
+    return complete, partial, removed
+
+
+def string_leaves(doc: dict) -> list[tuple[str, str]]:
+    """``(path, value)`` of every text value --set can address: top-level fields, contents
+    lines' fields and address fields."""
+    out = []
+    for k, v in doc.items():
+        if isinstance(v, str):
+            out.append((k, v))
+        elif isinstance(v, dict):
+            out.extend((f"{k}.{kk}", vv) for kk, vv in v.items() if isinstance(vv, str))
+        elif isinstance(v, list):
+            for i, line in enumerate(v):
+                out.extend((f"{k}[{i}].{kk}", vv) for kk, vv in line.items() if isinstance(vv, str))
+    return out

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["check", "check_many", "check_frame", "Label", "Item", "Report", "Finding", "Fix", "Rates", "Money",
+__all__ = ["check", "check_partial", "apply_overrides", "check_many", "check_frame", "Label", "Item", "Report", "Finding", "Fix", "Rates", "Money",
            "PostcheckError", "InvalidLabel", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from postcheck.checker import check
+    from postcheck.checker import check, check_partial
+    from postcheck.overrides import apply_overrides
     from postcheck.errors import InvalidLabel, PostcheckError
     from postcheck.label import Item, Label
     from postcheck.money import Money
@@ -25,6 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _LAZY = {
     "check": ("postcheck.checker", "check"),
+    "check_partial": ("postcheck.checker", "check_partial"),
+    "apply_overrides": ("postcheck.overrides", "apply_overrides"),
     "check_many": ("postcheck.batch", "check_many"),
     "check_frame": ("postcheck.batch", "check_frame"),
     "Label": ("postcheck.label", "Label"),

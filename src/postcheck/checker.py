@@ -1,20 +1,23 @@
-"""The checker: ``postcheck.check()``, the library entry point an e-commerce backend calls."""
+"""The checker: ``postcheck.check()``, the library entry point an e-commerce backend calls, and
+``postcheck.check_partial()`` for a label as read, which may lack fields or name a service
+postcheck has no tariff for."""
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
-from postcheck.errors import InvalidLabel, UnitError, UnknownService
+from postcheck.errors import InvalidLabel, NotPriceable, UnitError, UnknownService
 from postcheck.label import Label, label_from_dict
-from postcheck.report import Postage, Report, TariffRef
+from postcheck.partial import FieldUnknown, PartialLabel, partial_label
+from postcheck.report import PURPOSES, Need, Postage, Report, TariffRef
 from postcheck.rules import Context, Selection, Tolerance, run_rules, DEFAULT_TOLERANCE
 from postcheck.tariffs.catalog import Rates, Selected
 from postcheck.tariffs.pricing import Quote
 from postcheck.units import format_weight, parse_weight
 
-__all__ = ["check", "default_rates"]
+__all__ = ["check", "check_partial", "default_rates"]
 
 _DEFAULT: Rates | None = None
 
@@ -62,6 +65,85 @@ def check(label: Label | Mapping[str, Any], *, measured_weight: Any = None, rate
         known = ", ".join(e.known[:20])
         raise InvalidLabel(src, (("service", label.service,
                                   f"a product id from 'postcheck rates list' ({known})"),)) from None
+    return _check(label, service_id, None, rates=rates, measured_weight=measured_weight, as_of=as_of,
+                  select=select, ignore=ignore, tolerance=tolerance, src=src, source=source, parcel_id=parcel_id)
+
+
+def check_partial(label: Label | Mapping[str, Any], *, missing: Mapping[str, str] | None = None,
+                  measured_weight: Any = None, rates: Rates | None = None, as_of: dt.date | None = None,
+                  select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
+                  tolerance: Tolerance | str | None = None, source: str | None = None,
+                  parcel_id: str | None = None) -> Report:
+    """Check a label as it was read, which may be incomplete: every rule that can run does.
+
+    ``label`` is a mapping in the label's JSON shape whose required fields may be absent (or a
+    :class:`~postcheck.label.Label` or :class:`~postcheck.partial.PartialLabel`); ``missing`` maps a field path to where the reader looked
+    for it.  A rule that needs a field the label lacks is skipped, and the report's ``needs``
+    say which fields would let it run (``report.incomplete`` is then true; the command line
+    exits 2).  A service postcheck has no tariff for is not an error: the postage is not priced
+    (finding ``service-not-priced``) and the weight, customs and identifier rules run.  A value
+    that is there but cannot be read still raises :class:`~postcheck.errors.InvalidLabel`.  For
+    a complete label of a priced service the report is the one :func:`check` gives.
+
+    >>> report = check_partial({"origin": "CA", "ship_date": "2022-03-01", "currency": "CAD",
+    ...                         "form": "CN23", "category": "gift", "postage_paid": "12.83",
+    ...                         "gross_weight": "520 g",
+    ...                         "items": [{"description": "Wool scarf", "net_weight": "480 g", "value": "40"}]},
+    ...                        missing={"destination": "the addressee's country line"})
+    >>> report.verdict
+    'Incomplete: postcheck needs service, destination'
+    >>> [(n.field, n.looked) for n in report.needs]
+    [('service', None), ('destination', "the addressee's country line")]
+    """
+    src = source or "<label>"
+    lab = label if isinstance(label, (Label, PartialLabel)) else partial_label(label, missing=missing, source=src)
+    rates = rates or default_rates()
+    service_id, unpriced = None, None
+    if not (isinstance(lab, PartialLabel) and "service" in lab.unknown):
+        try:
+            service_id = rates.resolve(lab.service)
+        except UnknownService as e:
+            unpriced = e
+    return _check(lab, service_id, unpriced, rates=rates, measured_weight=measured_weight, as_of=as_of,
+                  select=select, ignore=ignore, tolerance=tolerance, src=src, source=source, parcel_id=parcel_id)
+
+
+def _needs(label: PartialLabel, skipped: Mapping[str, tuple[str, ...]]) -> tuple[Need, ...]:
+    """The unknown fields that kept rules from running, in the label's field order, each with
+    what it is for and where the reader looked."""
+    purposes: dict[str, list[str]] = {}
+    rules: dict[str, list[str]] = {}
+    for code in sorted(skipped, key=lambda c: ("WPCI".index(c[0]), c)):
+        for path in skipped[code]:
+            for_ = purposes.setdefault(path, [])
+            if PURPOSES[code[0]] not in for_:
+                for_.append(PURPOSES[code[0]])
+            rules.setdefault(path, []).append(code)
+    order = list(Label.model_fields)
+
+    def key(path: str) -> tuple[int, int, str]:
+        top, _, rest = path.partition("[")
+        index = int(rest.split("]")[0]) if rest else -1
+        return (order.index(top) if top in order else len(order), index, path)
+
+    out = []
+    for path in sorted(purposes, key=key):
+        looked = label.missing.get(path) or label.missing.get(_generic(path))
+        out.append(Need(field=path, purposes=tuple(purposes[path]), looked=looked, rules=tuple(rules[path])))
+    return tuple(out)
+
+
+def _generic(path: str) -> str:
+    """``items[2].net_weight`` -> ``items.net_weight`` (how a reader may name where it looked)."""
+    if path.startswith("items[") and "]." in path:
+        return "items." + path.split("].", 1)[1]
+    return path
+
+
+def _check(label: Label | PartialLabel, service_id: str | None, unpriced: UnknownService | None, *,
+           rates: Rates, measured_weight: Any, as_of: dt.date | None, select: Iterable[str] | None,
+           ignore: Iterable[str] | None, tolerance: Tolerance | str | None, src: str, source: str | None,
+           parcel_id: str | None) -> Report:
     measured = None
     if measured_weight is not None:
         try:
@@ -79,17 +161,24 @@ def check(label: Label | Mapping[str, Any], *, measured_weight: Any = None, rate
     defaulted = date is None
     if date is None:
         date = dt.date.today()
-    ctx = Context(label, rates=rates, date=date, service_id=service_id, measured_g=measured, tolerance=tol)
+    ctx = Context(label, rates=rates, date=date, service_id=service_id, measured_g=measured, tolerance=tol,
+                  unpriced=unpriced)
     try:
         selection = _selection(tuple(select or ()), tuple(ignore or ()))
     except ValueError as e:
         raise InvalidLabel(src, (("select", list(select or []) + list(ignore or []), str(e)),)) from None
-    findings = run_rules(ctx, selection)
+    needs: tuple[Need, ...] = ()
+    if isinstance(label, PartialLabel):
+        skipped: dict[str, tuple[str, ...]] = {}
+        findings = run_rules(ctx, selection, skipped=skipped)
+        needs = _needs(label, skipped)
+    else:
+        findings = run_rules(ctx, selection)
 
     tariff_ref = None
     notes: list[str] = []
-    sel = ctx.selection
-    req = ctx.required
+    sel = _known(lambda: ctx.selection)
+    req = _known(lambda: ctx.required)
     if isinstance(sel, Selected):
         t = sel.tariff
         notes.extend(sel.warnings)
@@ -103,16 +192,30 @@ def check(label: Label | Mapping[str, Any], *, measured_weight: Any = None, rate
     if cn is not None:
         from postcheck.rules.customs import cn22_limit
 
-        lim = cn22_limit(ctx)
+        lim = _known(lambda: cn22_limit(ctx))
         if lim:
             notes.append(f"CN 22 ceiling: {lim[1]}")
-    postage = None
-    if isinstance(req, Quote) and ctx.currency_ok:
-        postage = Postage(currency=req.price.currency, required=req.price.amount, paid=label.postage_paid,
-                          chargeable_weight=format_weight(req.chargeable_g), basis=ctx.basis[1] if ctx.basis else None)
-    elif ctx.tariff is not None:
-        postage = Postage(currency=label.currency, required=None, paid=label.postage_paid, chargeable_weight=None,
-                          basis=ctx.basis[1] if ctx.basis else None)
+    postage = _known(lambda: _postage(ctx, req))
     tol_text = str(tol) if ctx.measured_g is not None else None
     return Report(findings=tuple(findings), postage=postage, tariff=tariff_ref, date=date.isoformat(),
-                  date_defaulted=defaulted, notes=tuple(notes), tolerance=tol_text, source=source, parcel_id=parcel_id)
+                  date_defaulted=defaulted, notes=tuple(notes), tolerance=tol_text, source=source, parcel_id=parcel_id,
+                  needs=needs)
+
+
+def _known(value: Callable[[], Any]) -> Any:
+    """``value()``, or None when it needs a field a partial label does not have."""
+    try:
+        return value()
+    except FieldUnknown:
+        return None
+
+
+def _postage(ctx: Context, req: Quote | NotPriceable | None) -> Postage | None:
+    label = ctx.label
+    if isinstance(req, Quote) and ctx.currency_ok:
+        return Postage(currency=req.price.currency, required=req.price.amount, paid=label.postage_paid,
+                       chargeable_weight=format_weight(req.chargeable_g), basis=ctx.basis[1] if ctx.basis else None)
+    if ctx.tariff is not None:
+        return Postage(currency=label.currency, required=None, paid=label.postage_paid, chargeable_weight=None,
+                       basis=ctx.basis[1] if ctx.basis else None)
+    return None

@@ -192,7 +192,29 @@ def _common_check_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option("--items", "items_path", type=click.Path(dir_okay=False),
                      help="CSV of contents lines keyed by parcel_id (for CSV labels).")(f)
     f = rates_option(f)
+    f = set_option(f)
     return f
+
+
+def set_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--set FIELD=VALUE`` (repeatable), for check, fix and notice."""
+    return click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
+                        help="Supply or correct a field of the label before it is checked: destination=US, "
+                             "service=small_packet_usa_air, \"items[0].net_weight=300 g\", addressee.country=FR; "
+                             "repeatable; an empty VALUE removes the field.")(f)
+
+
+def check_sets(sets: Iterable[str]) -> list[str]:
+    """The ``--set`` values, each path and value checked before any file is read (exit 2)."""
+    from postcheck.errors import InvalidInput
+    from postcheck.overrides import validate_overrides
+
+    out = list(sets)
+    try:
+        validate_overrides(out)
+    except InvalidInput as e:
+        raise click.BadParameter(str(e).removeprefix("--set "), param_hint="--set") from None
+    return out
 
 
 def _split(values: Iterable[str]) -> list[str]:
@@ -203,10 +225,14 @@ def _split(values: Iterable[str]) -> list[str]:
 
 
 def run_checks(label_path: str, *, measured: str | None, tolerance: str | None, date_text: str | None,
-               select: Iterable[str], ignore: Iterable[str], items_path: str | None, rates_dirs: Iterable[str]):
-    """Check every label in a file: ``(reports, unreadable [(source, message)])``."""
-    from postcheck.checker import check
+               select: Iterable[str], ignore: Iterable[str], items_path: str | None, rates_dirs: Iterable[str],
+               sets: Iterable[str] = (), profiles: Iterable[str] = ()):
+    """Check every label in a file: ``(reports, unreadable [(source, message)])``.  A label that
+    lacks fields is checked as far as it goes (its report says what it needs); a file that
+    cannot be read at all is one unreadable entry."""
+    from postcheck.checker import check_partial
     from postcheck.config import Settings, find_settings
+    from postcheck.errors import InvalidLabel, LabelReadError
     from postcheck.inputs import read_labels
     from postcheck.rules import Selection
 
@@ -222,17 +248,26 @@ def run_checks(label_path: str, *, measured: str | None, tolerance: str | None, 
         Selection(sel or None, ign)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--select/--ignore") from None
+    sets = check_sets(sets)
     rates = load_rates(rates_dirs)
     as_of = parse_date_option(date_text)
     reports = []
     bad: list[tuple[str, str]] = []
-    for li in read_labels(label_path, items_path=items_path):
+    try:
+        labels = list(read_labels(label_path, items_path=items_path, sets=sets, partial=True, profiles=profiles))
+    except (LabelReadError, InvalidLabel) as e:
+        return [], [(label_path, str(e))]
+    if sets and len(labels) > 1:
+        raise click.BadParameter(f"applies to one label; {label_path} holds {len(labels)} (give the field a "
+                                 "column or a key in the file instead)", param_hint="--set")
+    for li in labels:
         if li.label is None:
             bad.append((li.source, str(li.error)))
             continue
         try:
-            reports.append(check(li.label, measured_weight=measured, rates=rates, as_of=as_of, select=sel or None,
-                                 ignore=ign, tolerance=tolerance, source=li.source, parcel_id=li.parcel_id))
+            reports.append(check_partial(li.label, measured_weight=measured, rates=rates, as_of=as_of,
+                                         select=sel or None, ignore=ign, tolerance=tolerance, source=li.source,
+                                         parcel_id=li.parcel_id))
         except PostcheckError as e:
             bad.append((li.source, str(e)))
     return reports, bad
@@ -241,22 +276,30 @@ def run_checks(label_path: str, *, measured: str | None, tolerance: str | None, 
 @cli.command()
 @click.argument("label_path", metavar="LABEL", type=click.Path(dir_okay=False))
 @_common_check_options
+@click.option("--profile", "profiles", multiple=True, type=click.Path(dir_okay=False, exists=True),
+              help="Mapping profile (TOML) for a fillable PDF form; repeatable. Also POSTCHECK_PDF_PROFILES (folders).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]), default="text",
               show_default=True)
 def check(label_path: str, measured: str | None, tolerance: str | None, date_text: str | None,
           select: tuple[str, ...], ignore: tuple[str, ...], items_path: str | None, rates_dirs: tuple[str, ...],
-          fmt: str) -> None:
+          sets: tuple[str, ...], profiles: tuple[str, ...], fmt: str) -> None:
     """Check a label (JSON, JSON Lines, CSV or PDF): what is wrong, why, how much, and the fix.
 
-    Exit status 0 when no finding is an error, 1 when one is, 2 when the label cannot be read.
+    A label that lacks required fields is checked as far as it goes, and the report says which
+    fields the other rules need (give them with --set).  Exit status 0 when no finding is an
+    error, 1 when one is, 2 when the label cannot be read or is incomplete.
     """
     from postcheck.report import to_csv, to_json, to_text
 
     reports, bad = run_checks(label_path, measured=measured, tolerance=tolerance, date_text=date_text,
-                              select=select, ignore=ignore, items_path=items_path, rates_dirs=rates_dirs)
+                              select=select, ignore=ignore, items_path=items_path, rates_dirs=rates_dirs,
+                              sets=sets, profiles=profiles)
     if fmt == "json":
         if len(reports) == 1 and not bad:
             click.echo(to_json(reports[0]))
+        elif len(bad) == 1 and not reports:
+            s, m = bad[0]
+            click.echo(json.dumps({"source": s, "unreadable": m}, indent=2, ensure_ascii=False))
         else:
             doc = [r.to_dict() for r in reports] + [{"source": s, "unreadable": m} for s, m in bad]
             click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
@@ -275,7 +318,7 @@ def check(label_path: str, measured: str | None, tolerance: str | None, date_tex
             click.echo(to_text(r, color=color), nl=False)
     for s, m in bad:
         click.echo(f"postcheck: error: {m}" if m.startswith(s) else f"postcheck: error: {s}: {m}", err=True)
-    if bad:
+    if bad or any(r.incomplete for r in reports):
         sys.exit(EXIT_INPUT)
     if any(not r.ok for r in reports):
         sys.exit(EXIT_FINDINGS)
@@ -310,6 +353,8 @@ def rule_cmd(name: str) -> None:
     click.echo(f"{r.name} ({r.code})")
     click.echo(f"Family: {r.family}. Default severity: {r.severity}. "
                f"Fix: {'yes' if r.fixable else 'advice only'}. Since {r.since}.")
+    if r.needs:  # what a partial label must give for the rule to run
+        click.echo(f"Needs: {', '.join(sorted(r.needs))}.")
     click.echo("")
     click.echo(r.doc)
 

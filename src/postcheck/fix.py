@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from postcheck.checker import check
+from postcheck.checker import check_partial
 from postcheck.label import Label, label_from_dict
 from postcheck.report import Finding, Report
 from postcheck.tariffs.catalog import Rates
@@ -77,13 +77,16 @@ def _set(doc: dict[str, Any], path: str, value: Any) -> None:
 
 
 def apply_fixes(label: Label, *, measured_weight: Any = None, rates: Rates | None = None,
-                as_of: dt.date | None = None, unsafe: bool = False, max_rounds: int = 5) -> FixResult:
+                as_of: dt.date | None = None, unsafe: bool = False, max_rounds: int = 5,
+                source: str | None = None) -> FixResult:
     """Fix ``label``; the result's ``report`` is the check of the corrected label (with the
-    measured weight, if one was given)."""
+    measured weight, if one was given).  ``source`` names the label's file in messages.  A
+    service postcheck has no tariff of is fixed as far as it goes: the weights and the customs
+    declaration, not the postage (the report says so, ``service-not-priced``)."""
     doc = copy.deepcopy(label.to_dict())
     changes: list[Change] = []
     allowed = {"safe", "unsafe"} if unsafe else {"safe"}
-    report = check(label, measured_weight=measured_weight, rates=rates, as_of=as_of)
+    report = check_partial(label, measured_weight=measured_weight, rates=rates, as_of=as_of, source=source)
     current = label
     for _ in range(max_rounds):
         changed = False
@@ -99,8 +102,9 @@ def apply_fixes(label: Label, *, measured_weight: Any = None, rates: Rates | Non
                 changed = True
         if not changed:
             break
-        current = label_from_dict(doc, source="corrected label")
-        report = check(current, measured_weight=measured_weight, rates=rates, as_of=as_of)
+        corrected = f"{source} (corrected)" if source else "corrected label"
+        current = label_from_dict(doc, source=corrected)
+        report = check_partial(current, measured_weight=measured_weight, rates=rates, as_of=as_of, source=source)
     not_applied = [f for f in report.findings if f.fix is not None and f.fix.safety not in allowed]
     # the corrected label drops the measured weight: its gross weight now states it
     if current.measured_weight is not None and current.gross_weight is not None:

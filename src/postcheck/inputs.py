@@ -1,7 +1,10 @@
 """Read labels from files: JSON (one label or a list), JSON Lines, CSV, PDF.
 
 Each label read comes back as a :class:`LabelInput`; a label that cannot be read carries its
-error instead, so one bad record never stops the others.
+error instead, so one bad record never stops the others.  ``sets`` (``--set FIELD=VALUE``) are
+applied to each label's mapping before the model is built (:mod:`postcheck.overrides`);
+``partial=True`` lets a label lacking required fields through as a
+:class:`~postcheck.partial.PartialLabel`, for a check that runs what it can.
 """
 
 from __future__ import annotations
@@ -9,10 +12,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from postcheck.errors import InvalidLabel, LabelReadError, PostcheckError
 from postcheck.label import Label, label_from_dict, label_from_json, loads_json
+from postcheck.overrides import apply_overrides
+from postcheck.partial import PartialLabel, partial_label
 
 __all__ = ["LabelInput", "read_labels", "max_label_file_bytes", "detect_format"]
 
@@ -27,7 +32,7 @@ def max_label_file_bytes() -> int:
 @dataclass
 class LabelInput:
     source: str  # "file.csv row 3"
-    label: Label | None
+    label: Label | PartialLabel | None
     error: PostcheckError | None = None
     parcel_id: str | None = None
     note: str | None = None
@@ -61,9 +66,21 @@ def _read_bytes(path: Path) -> bytes:
         raise LabelReadError(str(path), f"cannot read: {e.strerror or e}") from None
 
 
-def read_labels(path: str | Path, *, items_path: str | Path | None = None) -> Iterator[LabelInput]:
+def _build(doc: Any, source: str, sets: Sequence[str], partial: bool,
+           missing: Mapping[str, str] | None = None) -> Label | PartialLabel:
+    """The label in ``doc`` (its JSON shape) after the ``--set`` overrides."""
+    if sets and isinstance(doc, dict):
+        doc = apply_overrides(doc, sets)
+    if partial:
+        return partial_label(doc, missing=missing, source=source)
+    return label_from_dict(doc, source=source)
+
+
+def read_labels(path: str | Path, *, items_path: str | Path | None = None, sets: Sequence[str] = (),
+                partial: bool = False, profiles: Iterable[str] = ()) -> Iterator[LabelInput]:
     """Every label in a file.  Raises :class:`LabelReadError` only when the file as a whole is
-    unreadable (missing, too large, not a PDF ...)."""
+    unreadable (missing, too large, not a PDF ...), and :class:`~postcheck.errors.InvalidInput`
+    for a ``--set`` that does not apply.  ``profiles`` are PDF form profiles."""
     p = Path(path)
     if not p.exists():
         raise LabelReadError(str(p), "no such file")
@@ -71,13 +88,11 @@ def read_labels(path: str | Path, *, items_path: str | Path | None = None) -> It
         raise LabelReadError(str(p), "is a folder, not a label file")
     fmt = detect_format(p)
     if fmt == "pdf":
-        from postcheck.pdf.read import read_label_pdf  # lazy: pypdf only when needed
-
-        yield LabelInput(str(p), read_label_pdf(p))
+        yield _pdf_label(p, sets=sets, partial=partial, profiles=profiles)
         return
     data = _read_bytes(p)
     if fmt == "csv":
-        yield from _csv_labels(p, data, items_path)
+        yield from _csv_labels(p, data, items_path, sets, partial)
         return
     if fmt == "jsonl":
         text = data.decode("utf-8-sig", errors="replace")
@@ -86,7 +101,12 @@ def read_labels(path: str | Path, *, items_path: str | Path | None = None) -> It
                 continue
             src = f"{p} line {n}"
             try:
-                yield LabelInput(src, label_from_json(line, source=src))
+                try:
+                    doc = loads_json(line)
+                except (ValueError, RecursionError):
+                    yield LabelInput(src, label_from_json(line, source=src))  # raises, naming the problem
+                    continue
+                yield LabelInput(src, _build(doc, src, sets, partial))
             except InvalidLabel as e:
                 yield LabelInput(src, None, e)
         return
@@ -103,18 +123,42 @@ def read_labels(path: str | Path, *, items_path: str | Path | None = None) -> It
         for i, entry in enumerate(doc):
             src = f"{p} [{i}]"
             try:
-                yield LabelInput(src, label_from_dict(entry, source=src))
+                yield LabelInput(src, _build(entry, src, sets, partial))
             except InvalidLabel as e:
                 yield LabelInput(src, None, e)
     else:
         try:
-            yield LabelInput(str(p), label_from_dict(doc, source=str(p)))
+            yield LabelInput(str(p), _build(doc, str(p), sets, partial))
         except InvalidLabel as e:
             yield LabelInput(str(p), None, e)
 
 
-def _csv_labels(p: Path, data: bytes, items_path: str | Path | None) -> Iterator[LabelInput]:
-    from postcheck.rows import decode_text, group_items, iter_csv, label_from_row, read_csv_rows
+def _pdf_label(p: Path, *, sets: Sequence[str], partial: bool, profiles: Iterable[str]) -> LabelInput:
+    """The label in a PDF.  The reader gives a label; with ``--set`` its mapping is changed
+    and read again (lossless: the model reads back its own ``to_dict()``).  ``missing`` is what
+    the reader did not find, with where it looked."""
+    from postcheck.pdf.read import read_pdf  # lazy: pypdf only when needed
+
+    got = read_pdf(p, profiles=tuple(profiles))
+    if got.label is not None and not sets:
+        return LabelInput(str(p), got.label)
+    if got.label is None and not (partial or sets):
+        return LabelInput(str(p), None, got.error())
+    doc = got.doc if got.label is None else got.label.to_dict()
+    # what the reader looked for and did not find; contents lines only where the document is a
+    # customs declaration (a domestic carrier label has none, and needs none)
+    customs = bool(doc.get("form") or doc.get("total_value") or doc.get("category"))
+    missing = {**got.not_found, **{k: v for k, v in got.looked.items()
+                                   if k not in doc and (k != "items" or customs)}}
+    try:
+        return LabelInput(str(p), _build(doc, str(p), sets, partial, missing=missing))
+    except InvalidLabel as e:
+        return LabelInput(str(p), None, e)
+
+
+def _csv_labels(p: Path, data: bytes, items_path: str | Path | None, sets: Sequence[str],
+                partial: bool) -> Iterator[LabelInput]:
+    from postcheck.rows import decode_text, group_items, iter_csv, read_csv_rows, row_problems, row_to_dict
 
     text, note = decode_text(data, str(p))
     items = None
@@ -126,7 +170,14 @@ def _csv_labels(p: Path, data: bytes, items_path: str | Path | None) -> Iterator
         raw_id = row.get("parcel_id")
         pid = raw_id.strip() or None if isinstance(raw_id, str) else None
         try:
-            lab = label_from_row(row, items=(items.get(pid or "", []) if items is not None else None), source=src)
+            try:
+                doc = row_to_dict(row, items.get(pid or "", []) if items is not None else None)
+            except InvalidLabel as e:
+                raise InvalidLabel(src, e.problems) from None
+            try:
+                lab = _build(doc, src, sets, partial)
+            except InvalidLabel as e:
+                raise row_problems(e, items_in_columns=items is None) from None
             yield LabelInput(src, lab, parcel_id=pid, note=note)
         except InvalidLabel as e:
             yield LabelInput(src, None, e, parcel_id=pid, note=note)

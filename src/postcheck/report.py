@@ -17,8 +17,12 @@ from typing import Any, Iterable, Literal
 
 from postcheck.money import cents
 
-__all__ = ["Finding", "Hit", "Fix", "Report", "Postage", "TariffRef", "Severity", "SEVERITY_ORDER",
+__all__ = ["Finding", "Hit", "Fix", "Report", "Postage", "TariffRef", "Need", "Severity", "SEVERITY_ORDER",
            "to_text", "to_json", "to_csv_rows", "CSV_FIELDS", "neutralise_cell"]
+
+#: The finding of a label whose service postcheck has no tariff of (rule P211): its verdict
+#: says the postage was not checked.
+SERVICE_NOT_PRICED = "service-not-priced"
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -122,6 +126,32 @@ class TariffRef:
                 "step": self.step}
 
 
+#: What each family of rules is for (code letter -> purpose), as a partial report asks for the
+#: fields it needs: "to price the postage postcheck needs: service".
+PURPOSES = {"W": "check the weights", "P": "price the postage", "C": "check the customs declaration",
+            "I": "check the tracking number"}
+
+
+@dataclass(frozen=True)
+class Need:
+    """A field a partial label lacks: what it is needed for, the rules it keeps from running,
+    and where the reader looked for it (when known)."""
+
+    field: str  # "service", "items[0].net_weight"
+    purposes: tuple[str, ...]  # "price the postage", "check the customs declaration"
+    rules: tuple[str, ...] = ()
+    looked: str | None = None
+
+    @property
+    def hint(self) -> str:
+        """How to supply it on the command line."""
+        return f"--set {self.field}=..."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "for": list(self.purposes), "rules": list(self.rules), "looked": self.looked,
+                "set": self.hint}
+
+
 @dataclass(frozen=True)
 class Report:
     """Everything postcheck found on one label."""
@@ -135,22 +165,40 @@ class Report:
     tolerance: str | None = None
     source: str | None = None  # file (and row) the label came from
     parcel_id: str | None = None
+    #: Fields a partial label lacks, with what for (empty for a complete label).
+    needs: tuple[Need, ...] = ()
 
     @property
     def errors(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity == "error")
 
     @property
+    def incomplete(self) -> bool:
+        """Some rules could not run: the label lacks fields they need (see ``needs``)."""
+        return bool(self.needs)
+
+    @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not self.needs
 
     @property
     def exit_code(self) -> int:
+        """0 ready, 1 an error-level finding, 2 incomplete (fields missing)."""
+        if self.needs:
+            return 2
         return 0 if self.ok else 1
 
     @property
     def verdict(self) -> str:
+        if self.needs:
+            wanted = f"Incomplete: postcheck needs {', '.join(n.field for n in self.needs)}"
+            if self.errors:
+                names = ", ".join(dict.fromkeys(f.name for f in self.errors))
+                return f"Not ready to drop off: {names}; {wanted[0].lower()}{wanted[1:]}"
+            return wanted
         if self.ok:
+            if any(f.name == SERVICE_NOT_PRICED for f in self.findings):
+                return "No error found; the postage was not checked (no tariff of the service)"
             return "OK to drop off"
         short = self.postage.shortfall if self.postage else None
         if short:
@@ -179,6 +227,9 @@ class Report:
             "tolerance": self.tolerance,
             "notes": list(self.notes),
         })
+        if self.needs:
+            d["incomplete"] = True
+            d["needs"] = [n.to_dict() for n in self.needs]
         return d
 
 
@@ -244,7 +295,10 @@ def to_text(report: Report, *, color: bool = False) -> str:
             out.append(_wrap(f"{tag}: {f.fix.description}", "        "))
         out.append("")
     if not report.findings:
-        out.append("  No problems found.")
+        out.append("  No problems found in what could be checked." if report.needs else "  No problems found.")
+        out.append("")
+    if report.needs:
+        out.extend(needs_text(report.needs))
         out.append("")
     p = report.postage
     if p is not None and p.required is not None:
@@ -263,6 +317,27 @@ def to_text(report: Report, *, color: bool = False) -> str:
     verdict = report.verdict
     out.append(style(f"Verdict: {verdict}", fg="green" if report.ok else "red", bold=True))
     return "\n".join(out) + "\n"
+
+
+def needs_text(needs: Iterable[Need]) -> list[str]:
+    """"To price the postage postcheck needs: service (--set service=...)", one line per purpose,
+    then where the reader looked for each field."""
+    needs = list(needs)
+    by_purpose: dict[str, list[Need]] = {p: [] for p in PURPOSES.values()}
+    for n in needs:
+        for p in n.purposes:
+            by_purpose.setdefault(p, []).append(n)
+    skipped = len({r for n in needs for r in n.rules})
+    out = [f"  Incomplete label: {skipped} rule{'s' if skipped != 1 else ''} could not run."]
+    for purpose, group in by_purpose.items():
+        if not group:
+            continue
+        fields = ", ".join(f"{n.field} ({n.hint})" for n in group)
+        out.append(f"  To {purpose} postcheck needs: {fields}")  # unwrapped: the hints stay whole
+    for n in needs:
+        if n.looked:
+            out.append(_wrap(f"{n.field}: not found; looked for {n.looked}", "    "))
+    return out
 
 
 CSV_FIELDS = ["parcel_id", "source", "verdict", "ok", "code", "name", "severity", "message", "loc", "seen",

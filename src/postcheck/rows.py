@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from postcheck.errors import InvalidLabel, LabelReadError
 from postcheck.label import Label, label_from_dict
 
-__all__ = ["LABEL_COLUMNS", "ITEM_COLUMNS", "row_to_dict", "label_from_row", "read_csv_rows",
+__all__ = ["LABEL_COLUMNS", "ITEM_COLUMNS", "row_to_dict", "label_from_row", "row_problems", "read_csv_rows",
            "decode_text", "group_items"]
 
 LABEL_COLUMNS = ("parcel_id", "service", "origin", "destination", "zone", "ship_date", "tracking_number", "form",
@@ -104,15 +104,20 @@ def label_from_row(row: Mapping[str, Any], *, items: Sequence[Mapping[str, Any]]
         data = row_to_dict(row, items)
     except InvalidLabel as e:
         raise InvalidLabel(source, e.problems) from None
-    # item columns are reported by their CSV names, not items[0].x
     try:
         return label_from_dict(data, source=source)
     except InvalidLabel as e:
-        if items is None:
-            problems = tuple((re.sub(r"^items\[(\d+)\]\.", lambda m: f"item{int(m.group(1)) + 1}_", loc), v, x)
-                             for loc, v, x in e.problems)
-            raise InvalidLabel(source, problems) from None
-        raise
+        raise row_problems(e, items_in_columns=items is None) from None
+
+
+def row_problems(error: InvalidLabel, *, items_in_columns: bool) -> InvalidLabel:
+    """``error`` with contents lines named by their CSV columns (``item1_net_weight``, not
+    ``items[0].net_weight``) when the lines came in columns."""
+    if not items_in_columns:
+        return error
+    problems = tuple((re.sub(r"^items\[(\d+)\]\.", lambda m: f"item{int(m.group(1)) + 1}_", loc), v, x)
+                     for loc, v, x in error.problems)
+    return InvalidLabel(error.source, problems)
 
 
 def group_items(rows: Iterable[Mapping[str, Any]], source: str) -> dict[str, list[dict[str, Any]]]:

@@ -109,8 +109,10 @@ def test_check_corrected_label_exits_0(tmp_path):
 
 @pytest.mark.parametrize("content,needle", [
     ("{not json", "valid JSON"),
-    ('{"service": "small_packet_usa_air"}', "origin: required field is missing"),
-    ('{"service": "pigeon", "origin": "CA", "destination": "US", "currency": "CAD"}', "service: a product id"),
+    # a label lacking fields is checked as far as it goes, and exits 2 saying what it needs
+    ('{"service": "small_packet_usa_air"}', "postcheck needs: origin (--set origin=...)"),
+    ('{"service": "small_packet_usa_air", "origin": "Canada", "destination": "US", "currency": "CAD"}',
+     "origin: an ISO 3166-1 alpha-2 country code"),
 ])
 def test_check_unreadable_input_exits_2_without_traceback(tmp_path, content, needle):
     p = tmp_path / "bad.json"

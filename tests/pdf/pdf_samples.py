@@ -85,3 +85,11 @@ def filled_form(values=STORY_FORM, tick="Box10_SaleOfGoods") -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def same_product(doc: dict) -> dict:
+    """``doc`` with its service as the product id it names: the printed CN 23 shows the
+    product's name ("Small Packet USA Air"), so the text layer reads the name back."""
+    from postcheck.checker import default_rates
+
+    return dict(doc, service=default_rates().resolve(doc["service"]))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pdf_samples import STORY_FORM, filled_form, story_pdf
+from pdf_samples import STORY_FORM, filled_form, same_product, story_pdf
 from postcheck.errors import InvalidLabel
 from postcheck.fix import apply_fixes
 from postcheck.label import label_from_json
@@ -73,7 +73,11 @@ def test_postcheck_label_reads_back_by_all_three_paths(story_label, size):
                        ({"use_embedded": False, "use_form": False}, "text")):
         got = read_pdf(data=data, **kw)
         assert got.method == method
-        assert got.label.to_dict() == fixed.to_dict(), method
+        if method == "text":  # the page prints the product's name; embedded JSON and fields keep the id
+            assert got.label.service == "Small Packet USA Air"
+            assert same_product(got.label.to_dict()) == fixed.to_dict()
+        else:
+            assert got.label.to_dict() == fixed.to_dict(), method
 
 
 def test_stripped_copy_still_reads(story_label, tmp_path):
@@ -91,7 +95,7 @@ def test_stripped_copy_still_reads(story_label, tmp_path):
     writer.write(out)
     got = read_pdf(data=out.getvalue())
     assert got.method == "text"
-    assert got.label.to_dict() == fixed.to_dict()
+    assert same_product(got.label.to_dict()) == fixed.to_dict()
 
 
 def test_missing_required_value_says_where_it_looked():

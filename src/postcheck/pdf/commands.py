@@ -15,26 +15,29 @@ import click
 __all__ = ["register"]
 
 
-def _one_label(path: str, profiles: tuple[str, ...]) -> tuple[Any, Any]:
-    """``(label, PdfLabel or None)`` from a JSON/CSV/PDF file holding exactly one label."""
-    from postcheck.errors import LabelReadError
-    from postcheck.inputs import detect_format, read_labels
+def _one_label(path: str, profiles: tuple[str, ...], sets: tuple[str, ...] = ()) -> Any:
+    """The one label in a JSON/CSV/PDF file, after the ``--set`` overrides.  A label that lacks
+    required fields is refused, naming each field, where the reader looked, and the ``--set``
+    that supplies it: fix and notice write a whole label, so they need every field."""
+    from postcheck.cli import check_sets
+    from postcheck.errors import MISSING, InvalidLabel, LabelReadError
+    from postcheck.inputs import read_labels
+    from postcheck.partial import PartialLabel
 
-    p = Path(path)
-    if p.is_file() and detect_format(p) == "pdf":
-        from postcheck.pdf.read import read_pdf
-
-        got = read_pdf(p, profiles=profiles)
-        if got.label is None:
-            raise got.error()
-        return got.label, got
-    labels = list(read_labels(p))
+    labels = list(read_labels(Path(path), sets=check_sets(sets), partial=True, profiles=profiles))
     if len(labels) != 1:
         raise LabelReadError(path, f"holds {len(labels)} labels; fix and notice take one (use 'postcheck batch')")
     li = labels[0]
     if li.error is not None:
         raise li.error
-    return li.label, None
+    if isinstance(li.label, PartialLabel):
+        problems = []
+        for field in sorted(li.label.unknown):
+            looked = li.label.missing.get(field)
+            problems.append((field, MISSING, "required field is missing" + (f"; looked for {looked}" if looked else "")
+                             + f" (give it with --set {field}=...)"))
+        raise InvalidLabel(li.source, tuple(problems))
+    return li.label
 
 
 def _measured(value: str | None) -> Any:
@@ -64,6 +67,9 @@ def _rates(dirs: tuple[str, ...]) -> Any:
 _profile_opt = click.option("--profile", "profiles", multiple=True, type=click.Path(dir_okay=False, exists=True),
                             help="Mapping profile (TOML) for a fillable form; repeatable. "
                                  "Also POSTCHECK_PDF_PROFILES (folders).")
+_set_opt = click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
+                        help="Supply or correct a field of the label: destination=US, \"items[0].net_weight=300 g\"; "
+                             "repeatable; an empty VALUE removes the field.")
 _rates_opt = click.option("--rates", "rates_dirs", multiple=True, type=click.Path(file_okay=False),
                           help="Add a tariff folder; repeatable.")
 
@@ -132,9 +138,10 @@ def register(cli: click.Group) -> None:
     @click.option("--date", "date_text", help="Price as of this date instead of the label's ship_date.")
     @_profile_opt
     @_rates_opt
+    @_set_opt
     def fix_cmd(label_path: str, output: str, measured: str | None, unsafe_fixes: bool, page_size: str,
                 in_place_form: bool, force: bool, date_text: str | None, profiles: tuple[str, ...],
-                rates_dirs: tuple[str, ...]) -> None:
+                rates_dirs: tuple[str, ...], sets: tuple[str, ...]) -> None:
         """Apply the fixes and write the corrected label; print what was changed.
 
         Exit status 0 when the corrected label has no error-level finding, 1 when one remains
@@ -144,10 +151,11 @@ def register(cli: click.Group) -> None:
         from postcheck.output import check_output_path, write_atomic
 
         check_output_path(output, inputs=[label_path], force=force)
-        label, _got = _one_label(label_path, profiles)
+        label = _one_label(label_path, profiles, sets)
         _measured(measured)  # a bad --measured is refused before any work
+        rates = _rates(rates_dirs)
         result = apply_fixes(label, measured_weight=measured, unsafe=unsafe_fixes,
-                             rates=_rates(rates_dirs), as_of=_date(date_text))
+                             rates=rates, as_of=_date(date_text), source=label_path)
         if in_place_form:
             from postcheck.pdf.form import fill_form
 
@@ -160,7 +168,7 @@ def register(cli: click.Group) -> None:
         else:
             from postcheck.pdf.write import write_cn23
 
-            data = write_cn23(result.label, page_size=page_size)
+            data = write_cn23(result.label, page_size=page_size, rates=rates)
         write_atomic(output, data, inputs=[label_path], force=force)
         _print_changes(result)
         click.echo(f"Wrote {output}")
@@ -178,8 +186,10 @@ def register(cli: click.Group) -> None:
     @click.option("--date", "date_text", help="Price as of this date instead of the label's ship_date.")
     @_profile_opt
     @_rates_opt
+    @_set_opt
     def notice_cmd(label_path: str, output: str, measured: str | None, lang: str, page_size: str, force: bool,
-                   date_text: str | None, profiles: tuple[str, ...], rates_dirs: tuple[str, ...]) -> None:
+                   date_text: str | None, profiles: tuple[str, ...], rates_dirs: tuple[str, ...],
+                   sets: tuple[str, ...]) -> None:
         """Write a one-page notice for the shipper of a returned parcel, with the corrected label attached."""
         from postcheck.checker import check
         from postcheck.fix import apply_fixes
@@ -187,12 +197,12 @@ def register(cli: click.Group) -> None:
         from postcheck.pdf.notice import write_notice
 
         check_output_path(output, inputs=[label_path], force=force)
-        label, _got = _one_label(label_path, profiles)
+        label = _one_label(label_path, profiles, sets)
         grams = _measured(measured)
         rates, as_of = _rates(rates_dirs), _date(date_text)
-        report = check(label, measured_weight=measured, rates=rates, as_of=as_of)
-        result = apply_fixes(label, measured_weight=measured, rates=rates, as_of=as_of)
-        data = write_notice(label, report, result, lang=lang, page_size=page_size, measured_g=grams)
+        report = check(label, measured_weight=measured, rates=rates, as_of=as_of, source=label_path)
+        result = apply_fixes(label, measured_weight=measured, rates=rates, as_of=as_of, source=label_path)
+        data = write_notice(label, report, result, lang=lang, page_size=page_size, measured_g=grams, rates=rates)
         write_atomic(output, data, inputs=[label_path], force=force)
         click.echo(f"{report.verdict}. Wrote {output}")
 

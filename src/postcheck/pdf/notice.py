@@ -9,7 +9,6 @@ postage on the net weight), says so plainly.
 from __future__ import annotations
 
 import io
-import textwrap
 from decimal import Decimal
 from typing import Any
 
@@ -108,6 +107,43 @@ def _cur(amount: Decimal | None, currency: str, lang: str) -> str:
     return f"{s.replace('.', ',')} {currency}" if lang == "fr" else f"{currency} {s}"
 
 
+def _change_value(loc: str, value: Any, currency: str, lang: str) -> str:
+    """A changed field's value as the notice prints it: amounts and weights in the reader's
+    language (``12,83 CAD``, ``0,520 kg``), the form as "CN 23"."""
+    from postcheck.errors import InvalidInput
+    from postcheck.units import parse_weight
+
+    if value is None:
+        return "(vide)" if lang == "fr" else "(empty)"
+    try:
+        if loc in ("postage_paid", "total_value"):
+            return _cur(Decimal(str(value)), currency, lang)
+        if loc.endswith("weight"):
+            return _kg(parse_weight(value, field=loc), lang)
+    except (ArithmeticError, ValueError, InvalidInput):
+        pass
+    if loc == "form" and value in ("CN22", "CN23"):
+        return f"{value[:2]} {value[2:]}"
+    return str(value)
+
+
+def _wrap(text: str, font_name: str, size: float, width: float) -> list[str]:
+    """``text`` cut into lines no wider than ``width`` points in ``font_name`` at ``size``."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and stringWidth(candidate, font_name, size) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    lines.append(current)
+    return lines
+
+
 def _who(a: Any, country: str) -> str:
     if a is None or not (a.name or a.business):
         return country
@@ -115,10 +151,12 @@ def _who(a: Any, country: str) -> str:
 
 
 def write_notice(label: Any, report: Any, fixed: Any, *, lang: str = "en", page_size: str = "A4",
-                 measured_g: Decimal | None = None) -> bytes:
-    """``label`` as read, ``report`` its check, ``fixed`` the :class:`~postcheck.fix.FixResult`."""
+                 measured_g: Decimal | None = None, rates: Any = None) -> bytes:
+    """``label`` as read, ``report`` its check, ``fixed`` the :class:`~postcheck.fix.FixResult`;
+    ``rates`` names the product (the bundled tariffs when None)."""
     from postcheck import __version__
-    from postcheck.pdf.write import draw_label, finish, new_canvas, page_size as size_of, printable
+    from postcheck.pdf.typeface import font, printable
+    from postcheck.pdf.write import draw_label, finish, new_canvas, page_size as size_of, product_name
 
     t = T[lang]
     buf = io.BytesIO()
@@ -126,12 +164,11 @@ def write_notice(label: Any, report: Any, fixed: Any, *, lang: str = "en", page_
     w, h = size_of(page_size)
     y = h - 56
     left = 56
-    width_chars = int((w - 2 * left) / 5.4)
 
     def line(text: str, size: float = 10.5, bold: bool = False, gap: float = 4) -> None:
         nonlocal y
-        c.setFont("Helvetica-Bold" if bold else "Helvetica", size)
-        for part in textwrap.wrap(printable(text), width=int(width_chars * 10.5 / size)) or [""]:
+        c.setFont(font(bold), size)
+        for part in _wrap(printable(text), font(bold), size, w - 2 * left):
             c.drawString(left, y, part)
             y -= size * 1.3
         y -= gap
@@ -140,7 +177,7 @@ def write_notice(label: Any, report: Any, fixed: Any, *, lang: str = "en", page_
     p = report.postage
     names = {f.name for f in report.errors}
     line(t["title"], 15, bold=True, gap=8)
-    line(t["item"].format(tn=label.tracking_number or "-", service=label.service,
+    line(t["item"].format(tn=label.tracking_number or "-", service=product_name(label.service, rates),
                           date=label.ship_date.isoformat() if label.ship_date else "-",
                           sender=_who(label.sender, label.origin), addressee=_who(label.addressee, label.destination)))
     line(t["found"], 12, bold=True)
@@ -185,8 +222,8 @@ def write_notice(label: Any, report: Any, fixed: Any, *, lang: str = "en", page_
         line(t["fixed"], 12, bold=True)
         for ch in fixed.changes:
             name = _FIELDS[lang].get(ch.loc, ch.loc)
-            before = ("(vide)" if lang == "fr" else "(empty)") if ch.before is None else ch.before
-            line(f"- {name} : {before} → {ch.after}" if lang == "fr" else f"- {name}: {before} → {ch.after}",
+            before, after = (_change_value(ch.loc, v, cur, lang) for v in (ch.before, ch.after))
+            line(f"- {name} : {before} → {after}" if lang == "fr" else f"- {name}: {before} → {after}",
                  9.5, gap=1)
         y -= 3
     line(t["todo"], 12, bold=True)
@@ -194,10 +231,11 @@ def write_notice(label: Any, report: Any, fixed: Any, *, lang: str = "en", page_
     line(t["attached"], 10, bold=True)
     tariff = (f"{report.tariff.operator} {report.tariff.name}, {report.tariff.effective_from} ({report.tariff.source})"
               if report.tariff else "-")
-    c.setFont("Helvetica", 7.5)
-    for i, part in enumerate(textwrap.wrap(printable(t["footer"].format(v=__version__, tariff=tariff)), 120)):
+    c.setFont(font(), 7.5)
+    for i, part in enumerate(_wrap(printable(t["footer"].format(v=__version__, tariff=tariff)), font(), 7.5,
+                                   w - 2 * left)):
         c.drawString(left, 40 - i * 9, part)
     c.showPage()
-    fields = draw_label(c, fixed.label, page_size)
+    fields = draw_label(c, fixed.label, page_size, rates=rates)
     finish(c, fixed.label, fields)
     return buf.getvalue()

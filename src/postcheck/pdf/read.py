@@ -52,6 +52,7 @@ class PdfLabel:
     notes: list[str] = field(default_factory=list)
     doc: dict[str, Any] = field(default_factory=dict)  # what was read, in the label's JSON shape
     found: dict[str, str] = field(default_factory=dict)  # field path -> page and caption or rule
+    looked: dict[str, str] = field(default_factory=dict)  # field -> where postcheck looked for it
     problems: tuple[tuple[str, object, str], ...] = ()  # (field path, value seen, what was expected)
 
     @property
@@ -336,7 +337,7 @@ def _read(data: bytes, source: str, extra_profiles: list[Any], use_embedded: boo
         label = None
         problems = list(_problems_with_where([], e, got.looked))
     missing = {k: got.looked[k] for k in got.looked if k not in doc}
-    return PdfLabel(label, "text", source, pages=pages, notes=notes, doc=doc, found=got.found,
+    return PdfLabel(label, "text", source, pages=pages, notes=notes, doc=doc, found=got.found, looked=got.looked,
                     problems=tuple(problems), not_found={k: v for k, v in missing.items() if k in _OPTIONAL})
 
 

@@ -477,15 +477,17 @@ def _split_pairs(m: Matcher, page: Page) -> None:
         out: list[Cell] = []
         for c in ln.cells:
             parts = [c]
-            if ":" in c.text[c.text.find(":") + 1:] and m.hit(c.text) is not None:
+            if (":" in c.text[c.text.find(":") + 1:] or re.search(r"\s\(\d{1,2}\)\s", c.text)) and \
+                    m.hit(c.text) is not None:
                 parts = []
                 text, x0 = c.text, c.x0
                 width = (c.x1 - c.x0) / max(len(c.text), 1)
                 start = 0
-                for mt in re.finditer(r"(?<=\S)\s+(?=\S[^:]{0,40}:)", text):
+                for mt in re.finditer(r"(?<=\S)\s+(?=\S[^:]{0,40}:|\(\d{1,2}\)\s)", text):
                     tail = text[mt.end():]
                     h = m.hit(tail)
-                    if h is None or not h.colon or h.caption.group not in ("field", "other", "address"):
+                    boxed = tail.startswith("(")  # "(6) Valeur totale": a box number starts a box
+                    if h is None or not (h.colon or boxed) or h.caption.group not in ("field", "other", "address"):
                         continue
                     if not text[:mt.start()].strip() or start >= mt.start():
                         continue
@@ -742,7 +744,7 @@ def _plain_prefix_ok(hit: Hit) -> bool:
     if kind == "identifier":
         return tracking.match(rest, captioned=True) is not None
     if kind == "weight":
-        return bool(_WEIGHT.match(rest))
+        return bool(_WEIGHT.match(rest)) or bool(hit.unit and re.fullmatch(r"\d{1,7}(?:[.,]\d{1,4})?", rest))
     if kind == "date":
         return bool(re.match(r"\d", rest))
     if kind == "amount":

@@ -8,8 +8,10 @@ A written label can be read back three ways (:mod:`postcheck.pdf.read`):
 3. the printed text, through the caption sets.
 
 The page is drawn on a 4 x 6 in frame (288 x 432 pt) and scaled to fill A4 or Letter, so the
-three sizes look alike.  Text outside Windows-1252 (the built-in Helvetica's range) is printed
-as "?"; the embedded label keeps it exactly.
+three sizes look alike.  Text is set in DejaVu Sans, embedded (:mod:`postcheck.pdf.typeface`):
+Latin, Greek and Cyrillic print as they are, a character the font lacks as its code point
+(``[U+4E2D]``); the embedded label keeps every character exactly.  The service box prints the
+product's name ("Small Packet USA Air"); the embedded label and the hidden fields keep its id.
 
 >>> from postcheck.label import label_from_json
 >>> pdf = write_cn23(label_from_json(open("examples/returned-parcel.json").read()))
@@ -24,9 +26,11 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from postcheck import __version__
+from postcheck.pdf.typeface import font as _font
+from postcheck.pdf.typeface import printable
 
 __all__ = ["write_cn23", "write_blank_form", "draw_label", "new_canvas", "finish", "page_size", "EMBEDDED_NAME",
-           "PAGE_SIZES", "kg_text", "printable"]
+           "PAGE_SIZES", "kg_text", "printable", "product_name"]
 
 EMBEDDED_NAME = "postcheck-label.json"
 FRAME = (288.0, 432.0)  # 4 x 6 in, portrait
@@ -64,10 +68,20 @@ def page_size(name: str) -> tuple[float, float]:
 _size = page_size
 
 
-def printable(text: Any) -> str:
-    """Text the built-in fonts can print (Windows-1252); anything else becomes "?"."""
-    s = str(text).replace("\n", " ").replace("\r", " ").replace("\t", " ")
-    return s.encode("cp1252", errors="replace").decode("cp1252")
+def product_name(service: str, rates: Any = None) -> str:
+    """The product's name for a service id or name ("Small Packet USA Air"), as its newest
+    price list gives it; the service as written when postcheck has no tariff of it."""
+    from postcheck.errors import UnknownService
+
+    if rates is None:
+        from postcheck.checker import default_rates
+
+        rates = default_rates()
+    try:
+        tables = rates.tables(service)
+    except UnknownService:
+        return service
+    return tables[-1].name if tables else service
 
 
 def kg_text(grams: Decimal) -> str:
@@ -95,7 +109,7 @@ class _Page:
         from reportlab.pdfbase.pdfmetrics import stringWidth
 
         s = printable(s)
-        font = "Helvetica-Bold" if bold else "Helvetica"
+        font = _font(bold)
         if width is not None:
             w = stringWidth(s, font, size)
             if w > width:
@@ -108,8 +122,9 @@ class _Page:
         else:
             self.c.drawString(x, y, s)
 
-    def caption(self, x: float, y: float, fr: str, en: str, size: float = 4.2) -> None:
-        self.text(x, y, f"{fr} / {en}", size)
+    def caption(self, x: float, y: float, fr: str, en: str, size: float = 4.2, width: float | None = None) -> None:
+        """A bilingual caption, made smaller when it would run into the value beside it."""
+        self.text(x, y, f"{fr} / {en}", size, width=width)
 
     def box(self, x: float, y: float, w: float, h: float) -> None:
         self.c.rect(x, y, w, h, stroke=1, fill=0)
@@ -137,19 +152,19 @@ def _address(p: _Page, x: float, top: float, w: float, fr: str, en: str, a: Any,
     y = top - 13
     for cfr, cen, key in rows:
         value = getattr(a, key, None) if a is not None else None
-        p.caption(x + 2, y, cfr, cen, 3.8)
+        p.caption(x + 2, y, cfr, cen, 3.8, width=41)
         p.text(x + 44, y, value if value else "-", 5.0, width=w - 46)
         y -= 6.2
 
 
 def _item_rows(p: _Page, label: Any, items: Iterable[tuple[int, Any]], top: float) -> float:
     """Header and contents lines from ``top``; returns the y below the last line."""
-    for key, x, fr, en in COLUMNS:
-        p.text(x, top - 5, fr, 3.6)
-        p.text(x, top - 9.5, en, 3.6)
+    xs = [c[1] for c in COLUMNS] + [_COL_END]
+    for i, (key, x, fr, en) in enumerate(COLUMNS):
+        p.text(x, top - 5, fr, 3.6, width=xs[i + 1] - x - 1.5)
+        p.text(x, top - 9.5, en, 3.6, width=xs[i + 1] - x - 1.5)
     p.c.line(6, top - 11.5, _COL_END, top - 11.5)
     y = top - 18
-    xs = [c[1] for c in COLUMNS] + [_COL_END]
     for _n, it in items:
         cells = {
             "description": it.description,
@@ -165,7 +180,7 @@ def _item_rows(p: _Page, label: Any, items: Iterable[tuple[int, Any]], top: floa
     return y
 
 
-def _first_page(c: Any, label: Any, items: list[tuple[int, Any]], pages: int) -> None:
+def _first_page(c: Any, label: Any, items: list[tuple[int, Any]], pages: int, service_name: str) -> None:
     p = _Page(c)
     W, H = FRAME
     c.setLineWidth(0.5)
@@ -180,7 +195,7 @@ def _first_page(c: Any, label: Any, items: list[tuple[int, Any]], pages: int) ->
     if tn and not has_bar:
         p.text(100, H - 38, "(code-barres impossible / no barcode for this number)", 4.0)
     p.caption(8, H - 46, "Service", "Service")
-    p.text(8, H - 52, label.service, 5.0, width=90)
+    p.text(8, H - 52, service_name, 5.0, width=90)
     top = H - 56
     c.line(6, top, W - 6, top)
     # sender and addressee
@@ -189,13 +204,13 @@ def _first_page(c: Any, label: Any, items: list[tuple[int, Any]], pages: int) ->
     c.line(144, top, 144, top - 63)
     top -= 63
     c.line(6, top, W - 6, top)
-    p.caption(8, top - 6, "Envoi de", "Shipped from")
+    p.caption(8, top - 6, "Envoi de", "Shipped from", width=52)
     p.text(62, top - 6, label.origin, 5.0)
-    p.caption(80, top - 6, "Envoi vers", "Shipped to")
+    p.caption(80, top - 6, "Envoi vers", "Shipped to", width=48)
     p.text(130, top - 6, label.destination, 5.0)
-    p.caption(150, top - 6, "Devise", "Currency")
+    p.caption(150, top - 6, "Devise", "Currency", width=38)
     p.text(190, top - 6, label.currency, 5.0)
-    p.caption(214, top - 6, "Zone", "Zone")
+    p.caption(214, top - 6, "Zone", "Zone", width=24)
     p.text(240, top - 6, label.zone or "-", 5.0, width=40)
     top -= 9
     c.line(6, top, W - 6, top)
@@ -203,17 +218,18 @@ def _first_page(c: Any, label: Any, items: list[tuple[int, Any]], pages: int) ->
     y = _item_rows(p, label, items[:ROWS_FIRST], top)
     if len(items) > ROWS_FIRST:
         p.text(8, y, f"Suite sur {pages - 1} page(s) / Continued on {pages - 1} page(s)", 4.2)
+        y -= 3  # the note stays above the rule that closes the table
     y = min(y, top - 18 - 7.2 * ROWS_FIRST) - 2
     c.line(6, y + 4, W - 6, y + 4)
     # totals (boxes 4, 6, 9) and postcheck's own lines
-    p.caption(8, y - 2, "(4) Poids brut total (kg)", "Total gross weight (kg)")
+    p.caption(8, y - 2, "(4) Poids brut total (kg)", "Total gross weight (kg)", width=101)
     p.text(8, y - 9, kg_text(label.gross_weight) if label.gross_weight is not None else "-", 6.5, bold=True)
-    p.caption(112, y - 2, "(6) Valeur totale", "Total value")
+    p.caption(112, y - 2, "(6) Valeur totale", "Total value", width=81)
     p.text(112, y - 9, _money(label.total_value, label.currency), 6.5, bold=True)
-    p.caption(196, y - 2, "(9) Frais de port", "Postal charges/Fees")
+    p.caption(196, y - 2, "(9) Frais de port", "Postal charges/Fees", width=86)
     p.text(196, y - 9, _money(label.postage_paid, label.currency), 6.5, bold=True)
     y -= 16
-    p.caption(8, y, "Poids de l'emballage (kg)", "Packaging weight (kg)")
+    p.caption(8, y, "Poids de l'emballage (kg)", "Packaging weight (kg)", width=101)
     p.text(112, y, kg_text(label.packaging_weight) if label.packaging_weight is not None else "-", 5.0)
     y -= 6.2
     p.caption(8, y, "Dimensions", "Dimensions")
@@ -230,7 +246,7 @@ def _first_page(c: Any, label: Any, items: list[tuple[int, Any]], pages: int) ->
         p.box(x, yy - 0.8, 4.6, 4.6)
         if label.category == key:
             p.text(x + 0.9, yy, "X", 4.6, bold=True)
-        p.text(x + 7, yy, f"{fr} / {en}", 4.2, width=84)
+        p.text(x + 7, yy, f"{fr} / {en}", 4.2, width=82)
     y -= 14
     p.caption(8, y, "Explication", "Explanation")
     p.text(78, y, label.explanation or "-", 5.0, width=200)
@@ -322,9 +338,10 @@ def _place(c: Any, size: str, scale: float) -> None:
         c.scale(scale, scale)
 
 
-def draw_label(c: Any, label: Any, size: str, *, form_fields: bool = True) -> list[Any]:
+def draw_label(c: Any, label: Any, size: str, *, form_fields: bool = True, rates: Any = None) -> list[Any]:
     """Draw the CN 23 (and its continuation pages) on canvas ``c``, each page ended with
-    ``showPage``; returns the hidden form fields to list in the AcroForm."""
+    ``showPage``; returns the hidden form fields to list in the AcroForm.  ``rates`` names the
+    product (:func:`product_name`; the bundled tariffs when None)."""
     from postcheck.pdf.form import label_to_fields, postcheck_profile
 
     w, h = page_size(size)
@@ -336,7 +353,7 @@ def draw_label(c: Any, label: Any, size: str, *, form_fields: bool = True) -> li
     fields: list[Any] = []
     c.saveState()
     _place(c, size, scale)
-    _first_page(c, label, items, pages)
+    _first_page(c, label, items, pages, product_name(label.service, rates))
     c.restoreState()
     if form_fields:
         _hidden_fields(c, label_to_fields(label, postcheck_profile()), fields)
@@ -361,11 +378,12 @@ def finish(c: Any, label: Any, fields: list[Any], *, embed: bool = True) -> None
     c.save()
 
 
-def write_cn23(label: Any, *, page_size: str = "4x6", embed: bool = True, form_fields: bool = True) -> bytes:
+def write_cn23(label: Any, *, page_size: str = "4x6", embed: bool = True, form_fields: bool = True,
+               rates: Any = None) -> bytes:
     """The label as a printable CN 23 PDF (see the module docstring)."""
     buf = io.BytesIO()
     c = new_canvas(buf, page_size, f"CN 23 {label.tracking_number or ''}".strip())
-    fields = draw_label(c, label, page_size, form_fields=form_fields)
+    fields = draw_label(c, label, page_size, form_fields=form_fields, rates=rates)
     finish(c, label, fields, embed=embed)
     return buf.getvalue()
 

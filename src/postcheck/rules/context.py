@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from postcheck.errors import NoTariffInForce, NotPriceable
+from postcheck.errors import NoTariffInForce, NotPriceable, UnknownService
 from postcheck.label import Label
+from postcheck.partial import FieldUnknown, PartialLabel
 from postcheck.money import cents
 from postcheck.tariffs.catalog import Rates, Selected
 from postcheck.tariffs.model import Tariff
@@ -64,12 +65,16 @@ DEFAULT_TOLERANCE = Tolerance()
 class Context:
     """Shared, lazily computed facts about one label."""
 
-    def __init__(self, label: Label, *, rates: Rates, date: dt.date, service_id: str,
-                 measured_g: Decimal | None = None, tolerance: Tolerance = DEFAULT_TOLERANCE) -> None:
+    def __init__(self, label: Label | PartialLabel, *, rates: Rates, date: dt.date, service_id: str | None,
+                 measured_g: Decimal | None = None, tolerance: Tolerance = DEFAULT_TOLERANCE,
+                 unpriced: UnknownService | None = None) -> None:
+        """``service_id`` is None when postcheck has no tariff of the label's service
+        (``unpriced`` says which) or the service is not known (a partial label)."""
         self.label = label
         self.rates = rates
         self.date = date
         self.service_id = service_id
+        self.unpriced = unpriced
         self.measured_g = measured_g if measured_g is not None else label.measured_weight
         self.tolerance = tolerance
         self._quotes: dict[Decimal, Quote | NotPriceable] = {}
@@ -77,7 +82,13 @@ class Context:
     # -- tariff
 
     @cached_property
-    def selection(self) -> Selected | NoTariffInForce:
+    def selection(self) -> Selected | NoTariffInForce | UnknownService:
+        """The tariff in force, or why there is none: no table for the date, or no tariff of
+        the service at all (postage is then not priced; the other rules still run)."""
+        if self.service_id is None:
+            if self.unpriced is None:
+                raise FieldUnknown("service")
+            return self.unpriced
         try:
             return self.rates.select(self.service_id, self.date)
         except NoTariffInForce as e:
@@ -109,6 +120,15 @@ class Context:
     @cached_property
     def net_g(self) -> Decimal:
         return self.label.net_weight_g
+
+    @property
+    def net_g_known(self) -> Decimal | None:
+        """The net weight, or None when a partial label lacks a line's net weight (for what
+        only explains a finding, never for what decides it)."""
+        try:
+            return self.net_g
+        except FieldUnknown:
+            return None
 
     @property
     def packaging_g(self) -> Decimal | None:

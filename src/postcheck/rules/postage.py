@@ -5,12 +5,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Iterator
 
-from postcheck.errors import NoTariffInForce, NotPriceable
-from postcheck.report import Fix
+import difflib
+
+from postcheck.errors import NoTariffInForce, NotPriceable, UnknownService
+from postcheck.report import SERVICE_NOT_PRICED, Fix
 from postcheck.rules.context import Context
 from postcheck.rules.registry import Hit, rule
 from postcheck.tariffs.pricing import Quote
+from postcheck.tariffs.catalog import Rates
 from postcheck.tariffs.quote import quote
+
+
+#: What pricing a parcel needs of the label (its weight is found when the rule runs: a measured
+#: weight does without the lines' net weights).
+PRICING = ("service", "destination")
 
 
 def _alternatives(ctx: Context, limit: int = 3) -> str:
@@ -32,7 +40,7 @@ def _required_quote(ctx: Context) -> Quote | None:
     return r if isinstance(r, Quote) else None
 
 
-@rule("P201", "postage-insufficient", severity="error", fixable=True)
+@rule("P201", "postage-insufficient", severity="error", fixable=True, needs=PRICING)
 def postage_insufficient(ctx: Context) -> Iterator[Hit]:
     """The postage paid is below the price for the parcel's chargeable weight.
 
@@ -67,7 +75,8 @@ def postage_insufficient(ctx: Context) -> Iterator[Hit]:
     short = required - ctx.paid
     basis_g, basis_name = ctx.basis  # type: ignore[misc]
     paid_step = ""
-    net_price = ctx.price(ctx.net_g) if ctx.label.items else None
+    net_g = ctx.net_g_known if ctx.label.items else None
+    net_price = ctx.price(net_g) if net_g is not None else None
     cause = None
     if basis_name == "measured":
         evidence = f"the parcel weighed {ctx.kg(basis_g)} on the scale"
@@ -75,8 +84,8 @@ def postage_insufficient(ctx: Context) -> Iterator[Hit]:
         evidence = f"the declared gross weight is {ctx.kg(basis_g)}"
     else:
         evidence = f"the parcel weighs {ctx.kg(basis_g)} ({ctx.weight_story()})"
-    if net_price is not None and ctx.paid == net_price and basis_g > ctx.net_g:
-        paid_step = f" (the price of the net weight {ctx.kg(ctx.net_g)} alone)"
+    if net_g is not None and net_price is not None and ctx.paid == net_price and basis_g > net_g:
+        paid_step = f" (the price of the net weight {ctx.kg(net_g)} alone)"
         cause = "postage was computed on the net weight of the goods; the packaging was not counted"
     weight_note = ""
     if q.volumetric_g is not None and q.volumetric_g > q.rounded_g:
@@ -94,7 +103,7 @@ def postage_insufficient(ctx: Context) -> Iterator[Hit]:
     )
 
 
-@rule("P202", "postage-overpaid", severity="info")
+@rule("P202", "postage-overpaid", severity="info", needs=PRICING)
 def postage_overpaid(ctx: Context) -> Iterator[Hit]:
     """More postage was paid than the parcel needs.
 
@@ -136,7 +145,7 @@ def _refusal(ctx: Context, reason: str) -> NotPriceable | None:
     return r if isinstance(r, NotPriceable) and r.reason == reason else None
 
 
-@rule("P203", "over-weight-limit", severity="error")
+@rule("P203", "over-weight-limit", severity="error", needs=PRICING)
 def over_weight_limit(ctx: Context) -> Iterator[Hit]:
     """The parcel is heavier than the product accepts.
 
@@ -168,7 +177,7 @@ def over_weight_limit(ctx: Context) -> Iterator[Hit]:
               fix=Fix("split the contents into two parcels or choose another product" + _alternatives(ctx), "display"))
 
 
-@rule("P204", "over-size-limit", severity="error")
+@rule("P204", "over-size-limit", severity="error", needs=PRICING)
 def over_size_limit(ctx: Context) -> Iterator[Hit]:
     """The parcel is bigger than the product accepts.
 
@@ -198,7 +207,7 @@ def over_size_limit(ctx: Context) -> Iterator[Hit]:
               fix=Fix("use a smaller box or another product" + _alternatives(ctx), "display"))
 
 
-@rule("P205", "under-size-limit", severity="error")
+@rule("P205", "under-size-limit", severity="error", needs=PRICING)
 def under_size_limit(ctx: Context) -> Iterator[Hit]:
     """The parcel is smaller than the product's minimum size.
 
@@ -226,7 +235,7 @@ def under_size_limit(ctx: Context) -> Iterator[Hit]:
     yield Hit(message=f"{e.detail}.", loc="dimensions", fix=Fix("use a larger envelope or box", "display"))
 
 
-@rule("P206", "destination-not-served", severity="error")
+@rule("P206", "destination-not-served", severity="error", needs=PRICING)
 def destination_not_served(ctx: Context) -> Iterator[Hit]:
     """The product does not go to the destination country.
 
@@ -255,7 +264,7 @@ def destination_not_served(ctx: Context) -> Iterator[Hit]:
               fix=Fix("choose a product that serves " + ctx.label.destination + _alternatives(ctx), "display"))
 
 
-@rule("P207", "no-tariff-in-force", severity="error")
+@rule("P207", "no-tariff-in-force", severity="error", needs=("service",))
 def no_tariff_in_force(ctx: Context) -> Iterator[Hit]:
     """postcheck has no price list of the product for the shipping date.
 
@@ -285,7 +294,7 @@ def no_tariff_in_force(ctx: Context) -> Iterator[Hit]:
               fix=Fix("check the shipping date, or add the price list in force then with --rates DIR", "display"))
 
 
-@rule("P208", "zone-required", severity="error")
+@rule("P208", "zone-required", severity="error", needs=PRICING)
 def zone_required(ctx: Context) -> Iterator[Hit]:
     """The product is priced by zone or rate code and the label gives none (or an unknown one).
 
@@ -348,7 +357,7 @@ def postage_missing(ctx: Context) -> Iterator[Hit]:
               fix=fix)
 
 
-@rule("P210", "postage-currency-mismatch", severity="error")
+@rule("P210", "postage-currency-mismatch", severity="error", needs=("service",))
 def postage_currency_mismatch(ctx: Context) -> Iterator[Hit]:
     """The label's currency is not the currency of the product's price list.
 
@@ -377,6 +386,60 @@ def postage_currency_mismatch(ctx: Context) -> Iterator[Hit]:
                        "postage cannot be checked."),
               loc="currency", seen=ctx.label.currency, expected=t.currency,
               fix=Fix(f"state the postage (and values) in {t.currency}", "display"))
+
+
+def _close_product(rates: Rates, service: str) -> tuple[str, str] | None:
+    """``(id, name)`` of the priced product ``service`` looks like a typo of, if any."""
+    norm = service.strip().lower().replace("-", " ").replace("_", " ")
+    names: dict[str, tuple[str, str]] = {}
+    for t in rates.latest():
+        names[t.id.replace("_", " ")] = (t.id, t.name)
+        names[t.name.lower()] = (t.id, t.name)
+    close = difflib.get_close_matches(norm, list(names), n=1, cutoff=0.85)
+    return names[close[0]] if close else None
+
+
+@rule("P211", SERVICE_NOT_PRICED, severity="warning", since="0.2.0", needs=("service",))
+def service_not_priced(ctx: Context) -> Iterator[Hit]:
+    """postcheck has no tariff of the label's service, so the postage is not priced.
+
+    What it checks:
+        Whether the label's ``service`` is a product postcheck can price (``postcheck rates
+        list``; a user tariff folder adds more).  The weight, customs and identifier rules run
+        either way.
+
+    Why it matters:
+        The rest of the label can still be wrong (no gross weight, a vague description); but the
+        postage paid is not compared with any price, and the report says so rather than pass it
+        in silence.  A name one letter away from a priced product is most likely a typo.
+
+    Example:
+        ``"service": "DHL Express Worldwide"`` (no DHL Express price list in postcheck), or
+        ``"service": "small_packet_usa_ai"``.
+
+    Corrected:
+        Check the postage with the operator, or add its price list with ``--rates DIR``; for the
+        typo, ``"service": "small_packet_usa_air"``.
+
+    Fix safety:
+        Display only: which product was bought is the shipper's to say.
+
+    References:
+        ``postcheck rates list`` (products and price lists postcheck prices).
+    """
+    s = ctx.selection
+    if not isinstance(s, UnknownService):
+        return
+    close = _close_product(ctx.rates, s.service)
+    typo = f" It looks like {close[1]} ({close[0]}): did you mean that?" if close else ""
+    yield Hit(message=(f"postcheck has no tariff of {s.service!r}, so the postage could not be priced; the weight, "
+                       f"customs and tracking-number rules ran.{typo}"),
+              loc="service", seen=s.service,
+              expected=close[0] if close else "a product id from 'postcheck rates list'",
+              cause="the operator's product is not among postcheck's price lists" if not close else
+                    "the service name is misspelt",
+              fix=Fix(f"correct the service (--set service={close[0]})" if close else
+                      "check the postage with the operator, or add its price list with --rates DIR", "display"))
 
 
 def required_postage(ctx: Context) -> Decimal | None:

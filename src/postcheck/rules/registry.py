@@ -8,11 +8,15 @@ unique and never reused (a test checks it).
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
+import textwrap
 from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from postcheck.partial import REQUIRED
 from postcheck.report import Finding, Hit, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,6 +37,16 @@ class RuleInfo:
     fixable: bool
     since: str
     func: Callable[["Context"], Iterable[Hit]]
+    #: Label fields declared with ``needs=`` (see :attr:`needs`).
+    declared_needs: frozenset[str] = frozenset()
+
+    @cached_property
+    def needs(self) -> frozenset[str]:
+        """Label fields the rule cannot run without (``service``, ``items[].net_weight``): those
+        declared with ``needs=`` and those derived from the ``ctx.label.<field>`` reads in its
+        body.  A check of a partial label skips the rule when one is unknown.  Derived on first
+        use, so a check of complete labels never parses the rules' source."""
+        return self.declared_needs | derive_needs(self.func)
 
     @property
     def family(self) -> str:
@@ -73,8 +87,40 @@ _CODE = re.compile(r"^[WPCI]\d{3}$")
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
-def rule(code: str, name: str, *, severity: Severity, fixable: bool = False, since: str = "0.1.0"):
-    """Register a rule function under ``code`` and ``name``."""
+#: What reading a derived value of the label needs (Label properties).
+_DERIVED_NEEDS = {"is_international": ("origin", "destination"), "net_weight_g": ("items[].net_weight",),
+                  "items_value": ("items[].value",)}
+
+
+def derive_needs(func: Callable[..., Any]) -> frozenset[str]:
+    """The required label fields a rule reads directly: ``ctx.label.<field>`` (or through a
+    local ``label = ctx.label``), and the label's derived values.  A field read further away
+    (inside the context's weights and prices) is found when the rule runs: reading an unknown
+    field raises :class:`~postcheck.partial.FieldUnknown` and the rule is skipped."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError):
+        return frozenset()
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute):
+            continue
+        base = node.value
+        on_label = ((isinstance(base, ast.Attribute) and base.attr == "label"
+                     and isinstance(base.value, ast.Name) and base.value.id == "ctx")
+                    or (isinstance(base, ast.Name) and base.id == "label"))
+        if not on_label:
+            continue
+        if node.attr in REQUIRED:
+            out.add(node.attr)
+        out.update(_DERIVED_NEEDS.get(node.attr, ()))
+    return frozenset(out)
+
+
+def rule(code: str, name: str, *, severity: Severity, fixable: bool = False, since: str = "0.1.0",
+         needs: Iterable[str] = ()):
+    """Register a rule function under ``code`` and ``name``; ``needs`` adds label fields the rule
+    cannot run without to those derived from its body (:func:`derive_needs`)."""
     if not _CODE.match(code):
         raise ValueError(f"rule code {code!r} must be a family letter (W, P, C, I) and three digits")
     if not _NAME.match(name):
@@ -84,7 +130,7 @@ def rule(code: str, name: str, *, severity: Severity, fixable: bool = False, sin
         for other in REGISTRY.values():
             if other.code == code or other.name == name:
                 raise ValueError(f"rule {code} {name} collides with {other.code} {other.name}")
-        REGISTRY[code] = RuleInfo(code, name, severity, fixable, since, func)
+        REGISTRY[code] = RuleInfo(code, name, severity, fixable, since, func, frozenset(needs))
         return func
 
     return wrap
