@@ -279,8 +279,11 @@ _PHONE = re.compile(r"^\+?[\d\s().\-/]{7,22}(?:\s*(?:ext\.?|x|#)\s*\d{1,6})?$", 
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
 
 
-def _weight(text: str, unit: str | None, *, prefix: bool = False) -> str:
+def _weight(text: str, unit: str | None, *, prefix: bool = False, pair: bool = False) -> str:
     t = text.strip()
+    m = re.match(r"^\d{1,7}(?:[.,]\d{1,4})?\s*/\s*(\d{1,7}(?:[.,]\d{1,4})?\s*[a-zA-Z]+)", t)
+    if pair and m:  # "2.0/20.0 kg" under "Pce/Shpt Weight": the piece's, then the shipment's
+        t = m.group(1)
     m = _WEIGHT.match(t)
     if m and (prefix or m.end() == len(t)):
         num, u = m.group(1), m.group(2).lower()
@@ -406,6 +409,10 @@ def country_of(text: str, names: dict[str, str], *, codes: bool = True) -> str |
     t = text.strip().strip("()").strip()
     if not t or len(t) > 60:
         return None
+    m = re.fullmatch(r"([A-Z]{2})\s*-\s*(\D{4,})", t)  # "BE - BELGIUM"
+    if m:
+        named = country_of(m.group(2), names)
+        return named if named == m.group(1) else None
     if re.fullmatch(r"[A-Z]{2}", t):
         return t if codes and is_country(t) else None
     key = V.fold(t)
@@ -572,7 +579,9 @@ def _convert(doc: _Doc, kind: str, text: str, hit: Hit | None, key: str, *, pref
     if kind != "category" and doc.m.is_caption(text):
         raise ValueError("a value, not a caption")
     if kind == "weight":
-        return _weight(text, hit.unit if hit else None, prefix=prefix), "a number with its unit"
+        pair = bool(hit and re.search(r"pce\s*/\s*shpt|piece\s*/\s*shipment", V.fold(hit.caption.text)))
+        return (_weight(text, hit.unit if hit else None, prefix=prefix, pair=pair),
+                "the shipment's weight of 'piece/shipment'" if pair and "/" in text.split()[0] else "a number with its unit")
     if kind == "amount":
         value, cur = _amount(text)
         return (value, cur), "an amount"
@@ -796,8 +805,19 @@ def _city_line(doc: _Doc, text: str) -> tuple[str, str, str | None] | None:
     return got
 
 
+def _city_by(doc: _Doc, text: str, cc: str) -> tuple[str, str, str | None] | None:
+    """The city line read by one country's pattern only."""
+    spec = doc.post.postcodes.get(cc)
+    if spec is None:
+        return None
+    one = Postal(doc.post.operators, doc.post.products, {cc: spec}, doc.post.street, doc.post.company, doc.post.noise)
+    got = _city_pattern(_Doc(doc.pages, doc.m, one, [], {}), text)
+    return got if got is not None and got[1] and not _is_street(doc, got[0]) else None
+
+
 def _city_pattern(doc: _Doc, text: str) -> tuple[str, str, str | None] | None:
     t = " ".join(text.replace(",", ", ").split()).strip(" ,")
+    t = re.sub(r"^[A-Z]{2} - (?=\d)", "", t)  # "BE - 2800 Mechelen": the country's code before the postcode
     for cc, spec in doc.post.postcodes.items():
         pat = spec["pattern"]
         pos = spec["position"]
@@ -809,7 +829,12 @@ def _city_pattern(doc: _Doc, text: str) -> tuple[str, str, str | None] | None:
         elif pos in ("before", "any"):
             m = re.fullmatch(rf"(?P<pc>{pat})[ ,]+(?P<city>[^\d,][^\d]*?)", t)
             if m:
-                return m["city"].strip(" ,"), m["pc"], None
+                city = m["city"].strip(" ,")
+                regions = spec.get("regions", ())
+                words = city.split()
+                if regions and len(words) > 1 and words[-1] in regions:  # "6105 PERTH QLD"
+                    city = " ".join(words[:-1])
+                return city, m["pc"], None
         if pos in ("after", "any"):
             m = re.fullmatch(rf"(?P<city>[^\d,][^\d,]*?)[ ,]+(?P<pc>{pat})", t)
             if m:
@@ -823,8 +848,8 @@ def _city_pattern(doc: _Doc, text: str) -> tuple[str, str, str | None] | None:
 
 def _is_street(doc: _Doc, text: str) -> bool:
     f = V.fold(text)
-    if not re.search(r"[^\W\d_]", f):  # a number alone ("751008818") is no street
-        return False
+    if not re.search(r"[^\W\d_]", f):  # a house number alone ("17") is a street line, a long number is not
+        return bool(re.fullmatch(r"#?\d{1,5}[a-z]?(?:[-/]\d{1,4})?", f))
     words = set(re.findall(r"[\w.]+", f))
     return bool(re.match(r"\d", f)) or bool(words & doc.post.street) or bool(re.search(r"\d", f) and len(words) > 1) \
         or any(w.endswith(("strasse", "straße", "weg", "gasse", "platz", "laan", "straat")) for w in words)
@@ -967,8 +992,12 @@ def _parse_block(doc: _Doc, rows: list[list[Cell]], where: str) -> tuple[dict[st
             line_free.append(c)
             i += 1
         if line_free:
-            text = " ".join(c.text for c in line_free)
-            free.append((text, line_free[0], current if current in ("street", "business", "name") else None))
+            cont = current if current in ("street", "business", "name") else None
+            city = next((c for c in line_free if _city_line(doc, c.text)), None)
+            if city is not None and len(line_free) > 1:  # the city line, and what else shares its line
+                free.append((city.text, city, cont))
+            else:
+                free.append((" ".join(c.text for c in line_free), line_free[0], cont))
             if current not in ("street", "business"):
                 current = None
     _free_lines(doc, out, how, free, where)
@@ -1022,8 +1051,9 @@ def _free_lines(doc: _Doc, out: dict[str, str], how: dict[str, str], free: list[
         if "city" in out and "postcode" in out:
             break
         got = _city_line(doc, t)
-        if got is not None:
+        if got is not None:  # the first city line ends the address (a second is another block's)
             city_at = i
+            break
     before: list[tuple[str, Cell, str | None]] = []
     after: list[tuple[str, Cell, str | None]] = []
     for i, item in enumerate(kept):
@@ -1154,7 +1184,12 @@ def _parties(doc: _Doc, r: Reading) -> None:
         unknown[0].owner = free[0]
     elif len(unknown) == 2 and free == ["sender", "addressee"]:
         a, b = sorted(unknown, key=lambda b: (b.lines[0][0].page, b.lines[0][0].top))
-        a.owner, b.owner = "sender", "addressee"
+        sa = max(c.size for row in a.lines for c in row)
+        sb = max(c.size for row in b.lines for c in row)
+        if max(sa, sb) >= 1.15 * min(sa, sb):  # the addressee is printed larger
+            a.owner, b.owner = ("sender", "addressee") if sb > sa else ("addressee", "sender")
+        elif a.lines[0][0].frame == b.lines[0][0].frame and a.lines[0][0].page == b.lines[0][0].page:
+            a.owner, b.owner = "sender", "addressee"  # the return address comes first
     elif len(unknown) >= 2 and len(free) == 1:
         # copies of one page (a label and its AWB copies): the same block printed again
         texts = {tuple(V.fold(c.text) for row in b.lines for c in row) for b in unknown}
@@ -1200,6 +1235,10 @@ def _city_fits_country(doc: _Doc, fields: dict[str, str], how: dict[str, str], r
     spec = doc.post.postcodes.get(cc or "")
     line = fields.get("_city_line", "")
     if not (spec and city and pc and line):
+        return
+    own = _city_by(doc, line, cc or "")
+    if own is not None:  # read again by the country's own pattern ("6105 PERTH QLD" in Australia)
+        fields["city"], fields["postcode"] = own[0], own[1]
         return
     got = _city_pattern(doc, line)
     ok_position = spec["position"] in ("any",) or (
