@@ -925,6 +925,8 @@ def _block_lines(doc: _Doc, head: Cell, hit: Hit | None, bound: float, stops: se
         edge = left if left is not None else head.x0
         lo = edge - 3 * size
         inside = [d for d in cells if lo <= d.x0 < bound and id(d) not in doc.claimed]
+        if any(id(d) in stops and d.x0 < bound and d.x1 > head.x0 - 3 * size for d in cells):
+            break  # the next party's caption, even set left of this block's lines
         if not inside or inside[0].x0 > edge + (12 if left is None else 4) * size:
             continue  # another column's line (a block's first line may be centred under its caption)
         for j in range(1, len(inside)):  # a wide gap: what follows is another column's
