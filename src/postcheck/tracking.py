@@ -85,6 +85,9 @@ def match(text: str, *, operator: str | None = None, captioned: bool = False) ->
     if operator == "la-poste" and re.fullmatch(r"(?:\d[A-Z]|[A-Z][0-9A-Z])\d{11}", t):
         return t, "colissimo"
     if not t.isdigit():
+        # after a caption, a carrier's own letters-and-digits number ("Waybill Number: 0FH344CYNWP")
+        if captioned and re.fullmatch(r"(?=(?:\D*\d){3})(?=.*[A-Z])[A-Z0-9]{10,30}", t):
+            return t, "captioned"
         return None
     if len(t) in (20, 22) and t[0] == "9" and gs1_check_digit(t[:-1]) == int(t[-1]):
         return t, "usps-impb"

@@ -420,7 +420,10 @@ def country_of(text: str, names: dict[str, str], *, codes: bool = True) -> str |
         return names[key]
     if len(t) < 4 or not re.fullmatch(r"[^\d@]+", t):
         return None
-    return _country_py(key)
+    got = _country_py(key)
+    if got is None and re.search(r"\s\([^)]*\)$", t):  # "Germany (Federal Republic)", "United Kingdom (Mainland)"
+        return country_of(re.sub(r"\s\([^)]*\)$", "", t), names, codes=codes)
+    return got
 
 
 # ---------------------------------------------------------------------------- the reader
@@ -817,7 +820,12 @@ def _city_by(doc: _Doc, text: str, cc: str) -> tuple[str, str, str | None] | Non
 
 def _city_pattern(doc: _Doc, text: str) -> tuple[str, str, str | None] | None:
     t = " ".join(text.replace(",", ", ").split()).strip(" ,")
-    t = re.sub(r"^[A-Z]{2} - (?=\d)", "", t)  # "BE - 2800 Mechelen": the country's code before the postcode
+    prefix = re.match(r"^([A-Z]{2}) - (?=\d)", t)  # "BE - 2800 Mechelen": the country's code, the postcode
+    if prefix:
+        from postcheck.label import is_country
+
+        got = _city_pattern(doc, t[prefix.end():])
+        return (got[0], got[1], prefix.group(1)) if got and is_country(prefix.group(1)) else got
     for cc, spec in doc.post.postcodes.items():
         pat = spec["pattern"]
         pos = spec["position"]
@@ -1006,6 +1014,29 @@ def _parse_block(doc: _Doc, rows: list[list[Cell]], where: str) -> tuple[dict[st
     return out, how
 
 
+def _split_city(doc: _Doc, kept: list[tuple[str, Cell, str | None]], out: dict[str, str], how: dict[str, str],
+                where: str) -> int | None:
+    """Town, region and postcode each on a line of their own ("Bromborough" / "Merseyside" /
+    "CH62 3NX"): the town is the line after the street lines, the postcode the line that is only
+    a postcode.  Returns the postcode line's index."""
+    for k, (t, c, _cont) in enumerate(kept):
+        if k < 2 or not re.search(r"\d", t):
+            continue
+        if not any(re.fullmatch(spec["pattern"], t) for spec in doc.post.postcodes.values()):
+            continue
+        streets = [i for i in range(k) if _is_street(doc, kept[i][0])]
+        if not streets:
+            return None
+        town = streets[-1] + 1
+        if town >= k or _is_phone(kept[town][0]) or doc.m.is_caption(kept[town][0]):
+            return None
+        out["city"], out["postcode"] = kept[town][0].strip(" ,"), t.strip()
+        how["city"] = how["postcode"] = f"{where}, the town and postcode lines on page {c.page}"
+        del kept[town:k]
+        return town
+    return None
+
+
 def _party_value(doc: _Doc, out: dict[str, str], how: dict[str, str], key: str, value: str, cell: Cell, where: str,
                  caption: str) -> None:
     v = value.strip()
@@ -1056,6 +1087,8 @@ def _free_lines(doc: _Doc, out: dict[str, str], how: dict[str, str], free: list[
         if got is not None:  # the first city line ends the address (a second is another block's)
             city_at = i
             break
+    if city_at is None and "city" not in out:
+        city_at = _split_city(doc, kept, out, how, where)
     before: list[tuple[str, Cell, str | None]] = []
     after: list[tuple[str, Cell, str | None]] = []
     for i, item in enumerate(kept):
@@ -1139,9 +1172,12 @@ def _free_lines(doc: _Doc, out: dict[str, str], how: dict[str, str], free: list[
             biz, person = (a, b) if ia else (b, a)
             rule = "a company's name by its legal form"
         else:
-            order = doc.post.operators.get(doc.operator or "", {}).get("party_order", "business_first")
+            order = doc.post.operators.get(doc.operator or "", {}).get("party_order")
+            if order is None:  # no legal form, no operator whose order is known: postcheck does not choose
+                out.setdefault("_unsure", f"{where}: {a!r} and {b!r}, which is the company is not printed")
+                return
             biz, person = (b, a) if order == "name_first" else (a, b)
-            rule = f"{'name' if order == 'name_first' else 'company'} first, as {doc.operator or 'most labels'} print"
+            rule = f"{'name' if order == 'name_first' else 'company'} first, as {doc.operator} print"
         out.setdefault("business", biz)
         out.setdefault("name", person)
         how.setdefault("business", f"{where}, the first two lines on page {ca.page} ({rule})")
@@ -1212,6 +1248,9 @@ def _parties(doc: _Doc, r: Reading) -> None:
         where = (f"the {owner}'s block under '{b.head.text.split(':')[0].strip()}'" if b.head is not None
                  else f"the {owner}'s address block")
         fields, how = _parse_block(doc, b.lines, where)
+        unsure = fields.pop("_unsure", None)
+        if unsure:
+            r.notes.append(f"{owner}: name and company not taken: {unsure}")
         region_cc = fields.pop("_region_country", None)
         if region_cc and "country" not in fields:
             fields["_implied"] = region_cc
