@@ -103,6 +103,13 @@ def _frame(angle: float) -> int:
     return int(round(angle / (math.pi / 2))) % 4
 
 
+def _frame_of(a: float, b: float) -> int:
+    """Quarter turns, clockwise as pdfium counts them, of a glyph whose matrix starts ``a b``."""
+    if abs(a) >= abs(b):
+        return 0 if a >= 0 else 2
+    return 3 if b > 0 else 1
+
+
 def _upright(frame: int, x: float, y: float, w: float, h: float) -> tuple[float, float]:
     """PDF user-space point (y up) -> the frame's upright point (x right, y down)."""
     if frame == 0:
@@ -126,17 +133,19 @@ def _glyphs(textpage: Any, raw: Any, w: float, h: float, budget: list[int]) -> l
     rect = raw.FS_RECTF()
     matrix = raw.FS_MATRIX()
     seen: dict[tuple[str, int, int], list[float]] = {}
+    units = (ctypes.c_ushort * (n + 1))()
+    raw.FPDFText_GetText(tp, 0, n, units)  # every character's code at once: one call, not n
     for i in range(n):
-        code = raw.FPDFText_GetUnicode(tp, i)
+        code = units[i]
         if code < 32 and code not in (9, 10, 13):
             continue
         if 0xFFF0 <= code or 0xD800 <= code <= 0xDFFF or code == 0xAD:
             continue
         ch = chr(code)
         raw.FPDFText_GetCharOrigin(tp, i, ox, oy)
-        fr = _frame(raw.FPDFText_GetCharAngle(tp, i))
         if ch.isspace():
             if out and code not in (10, 13):  # a space (printed or pdfium's): a word break
+                fr = _frame(raw.FPDFText_GetCharAngle(tp, i))
                 bx, base = _upright(fr, ox.value, oy.value, w, h)
                 out.append(_Glyph(" ", bx, bx, base, base, base, 0.0, fr))
             continue
@@ -144,6 +153,7 @@ def _glyphs(textpage: Any, raw: Any, w: float, h: float, budget: list[int]) -> l
         # the size as drawn: the font size times the text matrix's vertical scale (pdfium reports
         # 25 pt for text a matrix draws at 7 pt, and 1 pt for text drawn at 5 pt)
         raw.FPDFText_GetMatrix(tp, i, matrix)
+        fr = _frame_of(matrix.a, matrix.b)
         font = raw.FPDFText_GetFontSize(tp, i) * math.hypot(matrix.c, matrix.d)
         size = font if font > 0.5 else (abs(rect.top - rect.bottom) / 1.15 or 1.0)
         xa, ya = _upright(fr, rect.left, rect.bottom, w, h)
