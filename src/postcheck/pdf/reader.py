@@ -1379,7 +1379,6 @@ def _header_columns(doc: _Doc, cells: list[Cell]) -> list[_Col]:
         if not parts:  # a column postcheck does not read ("U/M"): it still bounds its neighbours
             cols.append(_Col("ignore", x0, x1, joined))
             continue
-        width = (x1 - x0) / max(len(parts), 1)
         # a cell holding two captions ("Net weight Unit value"): cut it in proportion to its text,
         # and give each part the stacked cells under it ("(kg)", "(EUR)")
         if len(parts) > 1:
