@@ -902,7 +902,6 @@ def _party_captions(doc: _Doc) -> list[tuple[Cell, Hit]]:
 def _block_lines(doc: _Doc, head: Cell, hit: Hit | None, bound: float, stops: set[int]) -> list[list[Cell]]:
     """Lines of an address block opened by ``head``: cells from the block's left edge to ``bound``,
     down to a gap, another block's caption or a field's caption."""
-    page = doc.page(head)
     rows: list[list[Cell]] = []
     first: list[Cell] = []
     if hit is not None and hit.rest:
@@ -950,8 +949,7 @@ def _block_lines(doc: _Doc, head: Cell, hit: Hit | None, bound: float, stops: se
                for d in inside):
             break
         head_hit = doc.m.hit(inside[0].text)
-        if head_hit is not None and head_hit.caption.group in ("field", "other", "column") and \
-                not (head_hit.caption.group == "field" and head_hit.caption.key in ()):
+        if head_hit is not None and head_hit.caption.group in ("field", "other", "column"):
             if inside[0].x0 <= (left if left is not None else head.x0) + size:
                 break
         if left is None:
@@ -961,7 +959,6 @@ def _block_lines(doc: _Doc, head: Cell, hit: Hit | None, bound: float, stops: se
         size = max(size, min(d.size for d in inside))
         if len(rows) > 14:
             break
-        _ = page
     return rows
 
 
@@ -1445,8 +1442,6 @@ def _split_captions(doc: _Doc, text: str) -> list[tuple[str, str, str | None]]:
 
 def _tables(doc: _Doc, r: Reading) -> None:
     items: list[dict[str, Any]] = []
-    cols_last: list[_Col] | None = None
-    last_item_cell: Cell | None = None
     for page in doc.pages:
         header_rows = []
         keys = sorted(k for k in doc.lines if k[0] == page.number)
@@ -1476,15 +1471,13 @@ def _tables(doc: _Doc, r: Reading) -> None:
             for c in band:
                 doc.header.add(id(c))
                 doc.claimed.add(id(c))
-            cols_last = cols
             bottom = max(c.bottom for c in band)
-            got, last_item_cell = _rows(doc, r, page, cols, bottom, items, last_item_cell)
+            _rows(doc, page, cols, bottom, items, r)
     if items:
         r.doc["items"] = items
         r.found["items"] = f"the contents table ({len(items)} line{'s' if len(items) != 1 else ''})"
     else:
         _listed_contents(doc, r)
-    _ = cols_last
 
 
 def _assign(cols: list[_Col], c: Cell) -> _Col | None:
@@ -1501,8 +1494,9 @@ def _assign(cols: list[_Col], c: Cell) -> _Col | None:
     return best
 
 
-def _rows(doc: _Doc, r: Reading, page: Page, cols: list[_Col], bottom: float, items: list[dict[str, Any]],
-          last: Cell | None) -> tuple[int, Cell | None]:
+def _rows(doc: _Doc, page: Page, cols: list[_Col], bottom: float, items: list[dict[str, Any]], r: Reading) -> None:
+    """The contents lines under a header: one item a line with a description and a number; a line
+    of text between them (a note, a description's second line) is passed over."""
     keys = sorted(k for k in doc.lines if k[0] == page.number)
     size = 0.0
     prev_bottom = bottom
@@ -1550,7 +1544,6 @@ def _rows(doc: _Doc, r: Reading, page: Page, cols: list[_Col], bottom: float, it
             items.append(item)
             for c in doc.line_of(first):
                 doc.claimed.add(id(c))
-    return len(rows), last
 
 
 def _item(doc: _Doc, r: Reading, cells: dict[str, list[str]], colmap: dict[str, _Col], n: int) -> dict[str, Any]:
