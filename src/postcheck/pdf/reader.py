@@ -406,7 +406,9 @@ def country_of(text: str, names: dict[str, str], *, codes: bool = True) -> str |
     """ISO code of a printed country name or code (English, French, German ... names), or None."""
     from postcheck.label import is_country
 
-    t = text.strip().strip("()").strip()
+    t = text.strip()
+    if t.startswith("(") and t.endswith(")"):  # "(US)"
+        t = t[1:-1].strip()
     if not t or len(t) > 60:
         return None
     m = re.fullmatch(r"([A-Z]{2})\s*-\s*(\D{4,})", t)  # "BE - BELGIUM"
@@ -1171,6 +1173,10 @@ def _free_lines(doc: _Doc, out: dict[str, str], how: dict[str, str], free: list[
         else:
             order = doc.post.operators.get(doc.operator or "", {}).get("party_order")
             if order is None:  # no legal form, no operator whose order is known: postcheck does not choose
+                if V.fold(a) == V.fold(b):  # the one name printed twice
+                    out.setdefault("name", a)
+                    how.setdefault("name", f"{where}, its first line on page {ca.page}")
+                    return
                 out.setdefault("_unsure", f"{where}: {a!r} and {b!r}, which is the company is not printed")
                 return
             biz, person = (b, a) if order == "name_first" else (a, b)
