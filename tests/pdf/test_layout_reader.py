@@ -192,3 +192,21 @@ def test_a_page_of_captions_only_reads_no_value(captions):
     data = page(*[(20 + 90 * (i % 3), 20 + 14 * (i // 3), t) for i, t in enumerate(captions)])
     d = read_pdf(data=data).doc
     assert set(d) <= {"form"}, d
+
+
+def test_check_of_a_partial_pdf_asks_the_right_questions(tmp_path):
+    """A carrier label with no currency and no priced service: the rules that can run run, and
+    the report says what it needs; --set supplies it."""
+    from click.testing import CliRunner
+
+    from postcheck.cli import cli
+
+    label = tmp_path / "dhl.pdf"
+    label.write_bytes(GERMAN)
+    r = CliRunner().invoke(cli, ["check", str(label)])
+    assert r.exit_code == 2, r.output
+    assert "service-not-priced" in r.output and "currency" in r.output and "--set currency=" in r.output
+    r = CliRunner().invoke(cli, ["extract", "--explain", str(label)])
+    assert r.exit_code == 2
+    assert '"tracking_number": "00340434161094042557"' in r.output
+    assert "gross_weight: page 1, below its caption 'Gewicht'" in r.output

@@ -1700,6 +1700,19 @@ def _uncaptioned(doc: _Doc, r: Reading) -> None:
         elif len(found) > 1:
             r.refused["tracking_number"] = f"{len(found)} different identifiers printed without a caption " \
                                            f"({', '.join(list(found)[:3])})"
+    if "gross_weight" not in r.doc and "gross_weight" not in r.refused:
+        # a number with its unit printed just under it (Canada Post: "20.000" over "KG VE/EV")
+        found_w = []
+        for c in doc.cells:
+            if id(c) in doc.claimed or not re.fullmatch(r"\d{1,4}[.,]\d{1,3}", c.text.strip()):
+                continue
+            under = [d for d in doc.below(c, depth=1.4) if d.x0 < c.x1 and d.x1 > c.x0]
+            if under and re.match(r"(?i)(kgs?|lbs?)\b", under[0].text.strip()):
+                u = "kg" if under[0].text.strip().lower().startswith("kg") else "lb"
+                found_w.append((f"{c.text.strip()} {u}", c))
+        if len(found_w) == 1:
+            r.doc["gross_weight"], c = found_w[0]
+            r.found["gross_weight"] = _where(c, "a number with its unit printed under it")
     if "dimensions" not in r.doc:
         for c in doc.cells:
             if id(c) not in doc.claimed and _DIMS.match(c.text) and _DIMS.match(c.text).group(4):
