@@ -63,8 +63,17 @@ def _read_bytes(path: Path) -> bytes:
 
 def read_labels(path: str | Path, *, items_path: str | Path | None = None) -> Iterator[LabelInput]:
     """Every label in a file.  Raises :class:`LabelReadError` only when the file as a whole is
-    unreadable (missing, too large, not a PDF ...)."""
-    p = Path(path)
+    unreadable (missing, too large, not a PDF ...) or holds no label at all (``[]``, a CSV
+    header alone, an empty JSON Lines file): checking nothing is not a clean result."""
+    found = 0
+    for li in _read_labels(Path(path), items_path):
+        found += 1
+        yield li
+    if not found:
+        raise LabelReadError(str(path), "holds no label to check")
+
+
+def _read_labels(p: Path, items_path: str | Path | None) -> Iterator[LabelInput]:
     if not p.exists():
         raise LabelReadError(str(p), "no such file")
     if p.is_dir():

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from postcheck.errors import LabelReadError
+from postcheck.limits import CSV_FIELD_LIMIT
 
 __all__ = ["Chunk", "csv_header", "csv_chunks", "jsonl_chunks", "parquet_chunks", "parse_csv_chunk",
            "encode_results", "OUTPUT_FORMATS", "INPUT_FORMATS", "format_of", "NotUtf8"]
@@ -104,11 +105,22 @@ def csv_header(path: str | Path, encoding: str = "utf-8") -> tuple[list[str], in
         text = raw[bom:].decode(encoding)
     except UnicodeDecodeError:
         raise NotUtf8() from None
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows or not any(c.strip() for c in rows[0]) and len(rows[0]) <= 1:
         raise LabelReadError(str(path), "empty CSV file: expected a header row with column names")
     names = rows[0]
+    if len(names) > _FEW_COLUMNS:
+        from postcheck.rows import check_header  # the label model: loaded here only for a wide header
+
+        check_header(names, str(path))
     return names, end, _line_count(raw)
+
+
+#: A header of this many columns or fewer is always within :func:`postcheck.rows.max_columns`
+#: (which allows 100 beyond the label's and the contents lines'), so the label model need not
+#: be loaded on this thread to say so.
+_FEW_COLUMNS = 100
 
 
 def _record_end(data: bytes) -> int | None:
@@ -389,13 +401,11 @@ def parse_csv_chunk(chunk: Chunk) -> tuple[Any, Any, dict[int, dict[str, Any]]]:
 def _python_csv(chunk: Chunk) -> tuple[Any, list[int], dict[int, dict[str, Any]]]:
     import pyarrow as pa
 
-    from postcheck.rows import _MAX_FIELD
-
     try:
         text = chunk.data.decode(chunk.encoding)
     except UnicodeDecodeError:
         raise NotUtf8() from None
-    csv.field_size_limit(max(_MAX_FIELD * 10, 131072))
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=chunk.names, restkey=None)
     records, numbers, ragged = [], [], {}
     try:
@@ -405,7 +415,7 @@ def _python_csv(chunk: Chunk) -> tuple[Any, list[int], dict[int, dict[str, Any]]
             records.append(row)
             numbers.append(chunk.first - 1 + reader.line_num)
     except csv.Error as e:
-        raise LabelReadError("CSV", f"line {chunk.first - 1 + reader.line_num}: {e}") from None
+        raise LabelReadError(chunk.path or "CSV", f"line {chunk.first - 1 + reader.line_num}: {e}") from None
     uniq = list(dict.fromkeys(chunk.names))
     cols = {c: [r.get(c) for r in records] for c in uniq}
     table = pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()}) if records else \
