@@ -225,3 +225,31 @@ def test_any_exponent_in_any_numeric_field_is_a_finding_or_invalid_label(field, 
     except InvalidLabel as e:
         assert field in str(e)
     assert time.perf_counter() - t0 < 2
+
+
+# -- tariff files
+
+_DEMO_FILE = Path("demo") / "parcel_demo" / "2025-01-01.toml"
+
+
+@pytest.mark.parametrize("old, new, key", [
+    ('A = "1.00"', 'A = "1234567890123456789012345678901"', "steps[0].prices.A"),
+    ('A = "1.00"', 'A = "１.00"', "steps[0].prices.A"),
+    ('A = "1.00"', 'A = "٣.00"', "steps[0].prices.A"),
+    ("format = 1", "format = " + "9" * 5000, ""),
+    ("format = 1", "format = " + "9" * 4000, "format"),
+], ids=["31-digits", "full-width", "arabic-indic", "int-5000-digits", "int-4000-digits"])
+def test_absurd_tariff_numbers_are_refused_by_validate_and_by_the_loader(demo_copy, old, new, key):
+    from postcheck.errors import TariffFileError
+    from postcheck.tariffs import Rates, validate_dir
+
+    f = demo_copy / _DEMO_FILE
+    f.write_text(f.read_text().replace(old, new, 1))
+    t0 = time.perf_counter()
+    errors = validate_dir(demo_copy)
+    assert len(errors) == 1 and errors[0].path == str(f) and errors[0].key == key
+    with pytest.raises(TariffFileError):
+        Rates.load([demo_copy], bundled=False, env=False)
+    r = CliRunner().invoke(cli, ["rates", "validate", str(demo_copy)])
+    assert r.exit_code == 2 and str(f) in r.output
+    assert time.perf_counter() - t0 < 5
