@@ -124,17 +124,25 @@ _FEW_COLUMNS = 100
 
 
 def _record_end(data: bytes) -> int | None:
-    """Offset just after the first line break outside quotes, or None."""
+    """Offset just after the first line break outside quotes (``\\n``, ``\\r\\n`` or a lone
+    ``\\r``, as Python's csv reads them), or None when there is none yet (a ``\\r`` that ends
+    ``data`` may be the start of a ``\\r\\n``)."""
     pos = 0
     quotes = 0
     while True:
         nl = data.find(b"\n", pos)
-        if nl < 0:
+        cr = data.find(b"\r", pos, nl if nl >= 0 else len(data))
+        brk = cr if cr >= 0 else nl
+        if brk < 0:
             return None
-        quotes += data.count(b'"', pos, nl)
+        quotes += data.count(b'"', pos, brk)
         if quotes % 2 == 0:
-            return nl + 1
-        pos = nl + 1
+            if brk == cr:
+                if brk + 1 == len(data):
+                    return None
+                return brk + 2 if data[brk + 1] == 10 else brk + 1
+            return brk + 1
+        pos = brk + 1
 
 
 def _line_count(data: bytes) -> int:
@@ -152,19 +160,29 @@ def _cut_block(data: bytes, final: bool) -> tuple[int, int | None, bool]:
     ``cut`` is just after the last line break outside quotes (0 if none), or ``len(data)`` when
     ``final``.  The line count is None when the chunk has a carriage return (:func:`_line_count`
     counts those).  Without quotes this is a few searches at memory speed; with quotes, see
-    :func:`_quoted_regions`."""
+    :func:`_quoted_regions`.
+
+    A line break is ``\\n``; in data without one (a file whose lines end in a lone ``\\r``, as old
+    Mac spreadsheets write them) it is ``\\r``, and a ``\\r`` that ends the data is not cut at (the
+    next byte may be the ``\\n`` of a ``\\r\\n``)."""
     import numpy as np
 
+    nl = 10
+    if data.find(b"\n") < 0 and data.find(b"\r") >= 0:
+        nl = 13
+        if not final and data.endswith(b"\r"):
+            cut, _count, plain = _cut_block(data[:-1], False)
+            return cut, None, plain
     arr = np.frombuffer(data, dtype=np.uint8)
     plain = True
     if data.find(b'"') < 0:
-        cut = len(data) if final else data.rfind(b"\n") + 1
+        cut = len(data) if final else data.rfind(bytes((nl,))) + 1
     else:
         opens, closes, plain = _quoted_regions(data, arr)
         if len(opens) * _FEW_REGIONS > len(data):
-            cut, quoted_nl = _cut_many_regions(arr, opens, closes, final)
+            cut, quoted_nl = _cut_many_regions(arr, opens, closes, final, nl)
         else:
-            cut, quoted_nl = _cut_few_regions(data, opens, closes, final)
+            cut, quoted_nl = _cut_few_regions(data, opens, closes, final, nl)
         # pyarrow reads an unfinished quoted field at the very end its own way
         plain = plain and not quoted_nl and not (final and len(closes) and closes[-1] >= len(data))
     if cut == 0:
@@ -201,44 +219,45 @@ def _byte_positions(arr: Any, byte: int) -> Any:
 _FEW_REGIONS = 64
 
 
-def _cut_few_regions(data: bytes, opens: Any, closes: Any, final: bool) -> tuple[int, bool]:
+def _cut_few_regions(data: bytes, opens: Any, closes: Any, final: bool, nl: int = 10) -> tuple[int, bool]:
     """``(cut, a line break before the cut is inside quotes)`` when the quoted regions are few
     (the usual CSV quotes the odd cell): the last line break, stepped back past any region that
     holds it, and a look at the bytes of the regions before the cut."""
     import numpy as np
 
-    cut = len(data) if final else data.rfind(b"\n") + 1
+    brk = bytes((nl,))
+    cut = len(data) if final else data.rfind(brk) + 1
     while cut and not final:
         j = int(np.searchsorted(opens, cut - 1)) - 1  # the last region opened before that line break
         if j < 0 or cut - 1 >= closes[j]:
             break
-        cut = data.rfind(b"\n", 0, int(opens[j])) + 1
+        cut = data.rfind(brk, 0, int(opens[j])) + 1
     m = int(np.searchsorted(opens, cut))
     # every byte inside those regions at once (they are short and few): is one a line break?
     starts = opens[:m]
     lengths = np.minimum(closes[:m], cut) - starts
     total = int(lengths.sum())
     if total * 8 > len(data):  # long quoted texts: a search in each
-        return cut, any(data.find(b"\n", o, o + k) >= 0 for o, k in zip(starts.tolist(), lengths.tolist()))
+        return cut, any(data.find(brk, o, o + k) >= 0 for o, k in zip(starts.tolist(), lengths.tolist()))
     inside = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    return cut, bool((np.frombuffer(data, dtype=np.uint8)[inside] == 10).any())
+    return cut, bool((np.frombuffer(data, dtype=np.uint8)[inside] == nl).any())
 
 
-def _cut_many_regions(arr: Any, opens: Any, closes: Any, final: bool) -> tuple[int, bool]:
+def _cut_many_regions(arr: Any, opens: Any, closes: Any, final: bool, nl: int = 10) -> tuple[int, bool]:
     """:func:`_cut_few_regions` over every line break at once (numpy), for quote-heavy data: a
     line break is inside quotes when it falls after the last opening quote before it and before
     that region's closing quote."""
     import numpy as np
 
-    nl = _byte_positions(arr, 10)
-    r = np.searchsorted(opens, nl) - 1
-    inside = (r >= 0) & (nl < closes[np.maximum(r, 0)])
+    breaks = _byte_positions(arr, nl)
+    r = np.searchsorted(opens, breaks) - 1
+    inside = (r >= 0) & (breaks < closes[np.maximum(r, 0)])
     if final:
-        cut, k = len(arr), len(nl)
+        cut, k = len(arr), len(breaks)
     else:
-        outside = nl[~inside]
+        outside = breaks[~inside]
         cut = int(outside[-1]) + 1 if len(outside) else 0
-        k = int(np.searchsorted(nl, cut - 1)) + 1 if cut else 0
+        k = int(np.searchsorted(breaks, cut - 1)) + 1 if cut else 0
     return cut, bool(inside[:k].any())
 
 
