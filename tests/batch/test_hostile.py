@@ -101,3 +101,27 @@ def _plain_run(tmp_path: Path, engine: str) -> Path:
     out = tmp_path / "plain_out.csv"
     run_batch(p, out, engine=engine, chunk_size=100, jobs=1, force=True)
     return out
+
+
+@pytest.mark.parametrize("engine", ["vector", "python"])
+@pytest.mark.parametrize("column, first", [
+    ("postage_paid", 1e308), ("postage_paid", float("inf")), ("item1_quantity", 2 ** 63 - 1),
+    ("item1_quantity", 1e300), ("packaging_weight", "5e1000000 g"), ("packaging_weight", "٤٠ g"),
+], ids=["float-1e308", "float-inf", "int64-max", "float-quantity", "exp-text", "arabic-indic"])
+def test_typed_parquet_cells_of_any_size_are_row_errors(tmp_path, engine, column, first):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with (ROOT / "examples" / "orders.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    cols = {k: [r[k] for r in rows] for k in rows[0]}
+    rest = {"postage_paid": 12.83, "item1_quantity": 1 if isinstance(first, int) else 1.0}.get(column, "40 g")
+    cols[column] = [first] + [rest] * (len(rows) - 1)
+    p = tmp_path / "orders.parquet"
+    pq.write_table(pa.table(cols), p)
+    out = tmp_path / "out.csv"
+    summary = run_batch(p, out, engine=engine, jobs=1)
+    got = _results(out)
+    assert summary.read == len(got) == len(rows)
+    assert got[0]["status"] == "unreadable" and column in got[0]["error"]
+    assert got[0]["error"].startswith(f"{p} row 1: ")
