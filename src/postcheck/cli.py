@@ -76,7 +76,9 @@ def parse_date_option(value: str | None, what: str = "--date") -> dt.date | None
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise click.BadParameter(f"expected a date such as 2022-03-01, got {value!r}", param_hint=what) from None
+        from postcheck.numbers import shown
+
+        raise click.BadParameter(f"expected a date such as 2022-03-01, got {shown(value)}", param_hint=what) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
