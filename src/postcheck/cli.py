@@ -17,6 +17,7 @@ import click
 
 from postcheck import __version__
 from postcheck.errors import PostcheckError
+from postcheck.numbers import shown
 
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
@@ -76,8 +77,6 @@ def parse_date_option(value: str | None, what: str = "--date") -> dt.date | None
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        from postcheck.numbers import shown
-
         raise click.BadParameter(f"expected a date such as 2022-03-01, got {shown(value)}", param_hint=what) from None
 
 
