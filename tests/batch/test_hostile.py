@@ -125,3 +125,24 @@ def test_typed_parquet_cells_of_any_size_are_row_errors(tmp_path, engine, column
     assert summary.read == len(got) == len(rows)
     assert got[0]["status"] == "unreadable" and column in got[0]["error"]
     assert got[0]["error"].startswith(f"{p} row 1: ")
+
+
+def test_a_parquet_file_damaged_past_its_first_rows_stops_with_a_message(tmp_path):
+    """The rows before the damage are not worth a half-written output: exit 2 naming the file
+    and where, nothing left beside the output."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from postcheck.errors import LabelReadError
+
+    p = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"parcel_id": [str(i) for i in range(50_000)], "service": ["x"] * 50_000}), p,
+                   row_group_size=10_000)
+    data = bytearray(p.read_bytes())
+    n = len(data)
+    data[n // 3:n // 2] = b"\0" * (n // 2 - n // 3)
+    p.write_bytes(bytes(data))
+    out = tmp_path / "out.csv"
+    with pytest.raises(LabelReadError, match=r"in.parquet: Parquet rows after row \d+ cannot be read"):
+        run_batch(p, out, chunk_size=10_000, jobs=1)
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["in.parquet"]

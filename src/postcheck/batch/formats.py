@@ -473,7 +473,14 @@ def parquet_chunks(path: str | Path, *, rows_per_chunk: int = 200_000, start: in
     except (pa.ArrowInvalid, OSError) as e:
         raise LabelReadError(str(path), f"not a Parquet file: {e}") from None
     seen = 0
-    for batch in pf.iter_batches(batch_size=rows_per_chunk):
+    batches = pf.iter_batches(batch_size=rows_per_chunk)
+    while True:
+        try:
+            batch = next(batches, None)
+        except (pa.ArrowException, OSError) as e:  # a damaged row group, past the footer
+            raise LabelReadError(str(path), f"Parquet rows after row {seen} cannot be read: {e}") from None
+        if batch is None:
+            break
         t = pa.Table.from_batches([batch])
         if seen + t.num_rows <= start:
             seen += t.num_rows

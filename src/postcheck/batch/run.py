@@ -545,6 +545,10 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
             if not stream:  # a disk that is full stays full with a .part beside the output
                 _remove_partial(part, journal)
             raise write_error(out, e) from None
+        except LabelReadError:
+            if not stream:  # the input cannot be read on: nothing to resume
+                _remove_partial(part, journal)
+            raise
         _check_counts(summary, out, part, fout, stream)
         if not stream:
             check_output_path(out, inputs=[inp], force=force)
