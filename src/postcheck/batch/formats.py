@@ -381,6 +381,10 @@ def parse_csv_chunk(chunk: Chunk) -> tuple[Any, Any, dict[int, dict[str, Any]]]:
     plain = chunk.plain
     if plain is None:
         plain = _cut_block(data, True)[2]
+    if plain and data.find(b"\n") < 0 and data.find(b"\r") >= 0:
+        # lines that end in a lone CR, none inside quotes (plain): each CR ends a record, as a
+        # line feed would, so pyarrow reads the chunk with line feeds (3x faster than Python's csv)
+        data = data.replace(b"\r", b"\n")
     simple = (plain and not data.startswith(b"\r")
               and (b"\r" not in data or (b"\n\r\n" not in data and data.count(b"\r") == data.count(b"\r\n"))))
     if simple:
