@@ -146,3 +146,30 @@ def test_a_parquet_file_damaged_past_its_first_rows_stops_with_a_message(tmp_pat
     with pytest.raises(LabelReadError, match=r"in.parquet: Parquet rows after row \d+ cannot be read"):
         run_batch(p, out, chunk_size=10_000, jobs=1)
     assert sorted(x.name for x in tmp_path.iterdir()) == ["in.parquet"]
+
+
+_LABEL_LINE = __import__("json").dumps(__import__("json").loads((ROOT / "examples" / "returned-parcel.json").read_text()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([_LABEL_LINE, "{bad", "", "  ", "[]"]),
+                          st.sampled_from(["\n", "\r\n", "\r", "\x85", "\u2028", "\x0c", "\x1e"])),
+                min_size=1, max_size=12),
+       st.booleans())
+def test_json_lines_are_numbered_as_check_numbers_them(tmp_path_factory, lines, bom):
+    """JSON Lines with any line break ``str.splitlines`` knows, mixed: the batch has a result
+    for every label ``check`` reads, on the same line number."""
+    text = ("\ufeff" if bom else "") + "".join(a + eol for a, eol in lines)
+    d = tmp_path_factory.mktemp("jsonl")
+    p = d / "labels.jsonl"
+    p.write_bytes(text.encode("utf-8"))
+    out = d / "out.csv"
+    try:
+        want = _check_sources(p)
+    except Exception:  # noqa: BLE001 - check refuses a file with no label at all
+        want = []
+    summary = run_batch(p, out, jobs=1)
+    got = _results(out)
+    assert [f"{p} line {r['row']}" for r in got] == [s for s, _ in want]
+    assert [r["status"] != "unreadable" for r in got] == [ok for _, ok in want]
+    assert summary.read == len(want)

@@ -27,6 +27,7 @@ import csv
 import io
 import json
 import os
+import re
 from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -448,18 +449,33 @@ def _python_csv(chunk: Chunk) -> tuple[Any, list[int], dict[int, dict[str, Any]]
 
 # ---------------------------------------------------------------------------- JSON Lines, Parquet
 
+#: Bytes that may break a line for ``str.splitlines`` besides a final line feed: CR, VT, FF, the
+#: separators 0x1C-0x1E, and the UTF-8 of NEL, LS and PS.
+_OTHER_BREAKS = re.compile(rb"[\r\x0b\x0c\x1c\x1d\x1e]|\xc2\x85|\xe2\x80[\xa8\xa9]")
+
+
 def jsonl_chunks(path: str | Path, *, lines_per_chunk: int = 50_000, start: int = 0, lines: int = 0
                  ) -> Iterator[Chunk]:
-    """Chunks of ``(line number, text)`` pairs; blank lines are skipped but counted."""
+    """Chunks of ``(line number, text)`` pairs; blank lines are skipped but counted.  Lines are
+    those ``postcheck check`` sees (``str.splitlines``): a line feed ends one, and so do a lone
+    CR, NEL, LS, PS and the other breaks that method knows, numbered on."""
     with open(path, "rb") as f:
         f.seek(start)
         pos, n = start, lines
         batch: list[tuple[int, bytes]] = []
         for raw in f:
-            n += 1
             pos += len(raw)
-            if raw.strip():
-                batch.append((n, raw))
+            if _OTHER_BREAKS.search(raw, 0, len(raw) - 2 if raw.endswith(b"\r\n") else len(raw)) is None:
+                n += 1
+                if raw.strip():
+                    batch.append((n, raw))
+            else:
+                bom = n == 0 and raw.startswith(b"\xef\xbb\xbf")
+                parts = raw.decode("utf-8-sig" if bom else "utf-8", errors="replace").splitlines()
+                for part in parts or [""]:
+                    n += 1
+                    if part.strip():
+                        batch.append((n, part.encode("utf-8")))
             if len(batch) >= lines_per_chunk:
                 yield Chunk("jsonl", batch, batch[0][0], pos, n)
                 batch = []
