@@ -116,10 +116,15 @@ class OutputLock:
             return
         while True:
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                # never through a symbolic link, never a file that is not a lock of ours
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), 0o644)
             except OSError as e:
                 raise OutputError(str(self.output), f"cannot create its lock {self.path}: "
                                                     f"{e.strerror or e}") from None
+            if not _is_lock_file(fd):
+                os.close(fd)
+                raise OutputError(str(self.output), f"{self.path} exists and is not a postcheck lock; "
+                                                    "move it away or choose another output")
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as e:
@@ -151,6 +156,14 @@ class OutputLock:
             pass
         os.close(self._fd)
         self._fd = None
+
+
+def _is_lock_file(fd: int) -> bool:
+    """A regular file that is empty or holds a process id: what a lock of ours holds."""
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_size > 32:
+        return False
+    return st.st_size == 0 or bool(_read_pid(fd))
 
 
 def _read_pid(fd: int) -> str:

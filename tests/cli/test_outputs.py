@@ -177,3 +177,29 @@ def test_check_refuses_a_label_file_of_an_empty_list_as_json_too(tmp_path):
     p.write_text(json.dumps([]))
     r = run("check", str(p), "--format", "json")
     assert r.exit_code == 2 and "holds no label to check" in r.output
+
+
+def test_a_file_that_is_not_a_lock_is_never_taken_for_one(tmp_path):
+    """``out.pdf.lock`` that a user wrote, or a link from that name to another file: refused,
+    both left as they were."""
+    out = tmp_path / "out.pdf"
+    lock = tmp_path / "out.pdf.lock"
+    lock.write_text("my notes about the lock on the shed\n")
+    r = run("fix", str(STORY), "-o", str(out))
+    assert r.exit_code == 2 and "out.pdf.lock exists and is not a postcheck lock" in r.output
+    assert lock.read_text() == "my notes about the lock on the shed\n" and not out.exists()
+    lock.unlink()
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    lock.symlink_to(precious)
+    r = run("fix", str(STORY), "-o", str(out))
+    assert r.exit_code == 2 and "cannot create its lock" in r.output
+    assert precious.read_text() == "keep me" and lock.is_symlink()
+
+
+def test_a_stale_lock_of_a_dead_run_is_taken_over(tmp_path):
+    out = tmp_path / "out.pdf"
+    (tmp_path / "out.pdf.lock").write_text("999999\n")  # a run killed with SIGKILL left it
+    r = run("fix", str(STORY), "-o", str(out))
+    assert r.exit_code == 0
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["out.pdf"]
