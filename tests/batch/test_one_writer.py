@@ -38,6 +38,7 @@ def _rows(path: Path) -> list[str]:
         return [r["row"] for r in csv.DictReader(f)]
 
 
+@pytest.mark.slow
 def test_a_held_lock_refuses_a_second_run(tmp_path):
     """While one run holds the output's lock, another on that output exits 2 naming the lock
     and the holder, and touches nothing; once it is released, the output is written."""
@@ -129,6 +130,7 @@ def test_a_write_that_fails_leaves_nothing_behind(tmp_path, suffix):
     assert sorted(x.name for x in tmp_path.iterdir()) == before
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/dev/full"), reason="needs /dev/full (and root, "
                     "as CI runs, to show the device is not replaced)")
 def test_batch_into_devices(tmp_path):

@@ -164,6 +164,7 @@ def test_a_duplicated_key_inside_an_item_is_refused():
         label_from_json(text)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["top", "item", "sender"])
 def test_200000_unknown_keys_are_refused_quickly(where):
     d = _label()
@@ -192,6 +193,7 @@ def test_a_file_holding_an_empty_list_is_an_input_error(tmp_path):
     assert "holds no label to check" in r.output
 
 
+@pytest.mark.slow
 def test_a_csv_header_of_a_million_columns_is_refused_quickly(tmp_path):
     p = tmp_path / "wide.csv"
     p.write_text(",".join(f"c{i}" for i in range(1_000_000)) + "\n" + ",".join("1" for _ in range(10)) + "\n")
