@@ -39,6 +39,8 @@ __all__ = ["Label", "Item", "Address", "Category", "label_from_dict", "label_fro
 #: and 500 characters) are checked below them and can be lowered or raised up to these.
 MAX_ITEMS = 100_000
 MAX_TEXT = 100_000
+#: Pieces one contents line may declare.
+MAX_QUANTITY = 1_000_000
 
 Category = Literal["gift", "documents", "commercial_sample", "returned_goods", "sale_of_goods", "other"]
 CATEGORIES: tuple[str, ...] = ("gift", "documents", "commercial_sample", "returned_goods", "sale_of_goods",
@@ -154,7 +156,7 @@ class Item(_Model):
     """One contents line of the declaration (CN 23 boxes 1, 2, 3, 5, 7, 8)."""
 
     description: Text
-    quantity: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] = 1
     net_weight: Weight
     value: Amount
     value_currency: str | None = Field(default=None, description="Currency written with the value, "
@@ -203,12 +205,12 @@ class Item(_Model):
         # bounded before any conversion: int(Decimal("1e999999999")) takes minutes
         if isinstance(v, Decimal):
             if not bounded(v) or v != v.to_integral_value():
-                raise ValueError("a whole number of pieces, 1 to 1000000")
+                raise ValueError(f"a whole number of pieces, 1 to {MAX_QUANTITY}")
             return int(v)
         if isinstance(v, int) and not int_bounded(v):
-            raise ValueError("a whole number of pieces, 1 to 1000000")
+            raise ValueError(f"a whole number of pieces, 1 to {MAX_QUANTITY}")
         if isinstance(v, str) and (len(v.strip()) > MAX_DIGITS or not v.isascii()):
-            raise ValueError("a whole number of pieces, 1 to 1000000, in the digits 0-9")
+            raise ValueError(f"a whole number of pieces, 1 to {MAX_QUANTITY}, in the digits 0-9")
         return v
 
 
@@ -386,32 +388,28 @@ def _all_fields() -> set[str]:
     return set(Label.model_fields) | set(Item.model_fields) | set(Address.model_fields)
 
 
+#: The model of each object of a label, by where it sits.
+_MODELS: dict[str, type[BaseModel]] = {"": Label, "items": Item, "sender": Address, "addressee": Address}
 #: Keys an object of the label may hold: every field of its model and as many again (unknown
 #: ones are refused one by one below that, with a suggestion; above it, at once).
-_MAX_KEYS = {"": 2 * len(Label.model_fields), "items": 2 * len(Item.model_fields),
-             "sender": 2 * len(Address.model_fields), "addressee": 2 * len(Address.model_fields)}
+_MAX_KEYS = {where: 2 * len(model.model_fields) for where, model in _MODELS.items()}
 
 
 def _too_many_keys(data: dict[Any, Any]) -> tuple[str, object, str] | None:
     """The first object of the label with far more keys than its model has fields: refused
     before validation, which would spend seconds on 200,000 unknown keys."""
-    def over(obj: Any, where: str, kind: str) -> tuple[str, object, str] | None:
-        if isinstance(obj, dict) and len(obj) > _MAX_KEYS[kind]:
-            known = {"": Label, "items": Item}.get(kind, Address).model_fields
-            unknown = [str(k) for k in obj if k not in known]
-            return (where, MISSING, f"an object of at most {_MAX_KEYS[kind]} fields, not {len(obj)} "
-                                    f"({len(unknown)} unknown, such as {', '.join(map(repr, unknown[:3]))})")
-        return None
+    def over(obj: Any, loc: str, kind: str) -> tuple[str, object, str] | None:
+        if not isinstance(obj, dict) or len(obj) <= _MAX_KEYS[kind]:
+            return None
+        unknown = [str(k) for k in obj if k not in _MODELS[kind].model_fields]
+        return (loc, MISSING, f"an object of at most {_MAX_KEYS[kind]} fields, not {len(obj)} "
+                              f"({len(unknown)} unknown, such as {', '.join(map(repr, unknown[:3]))})")
 
-    found = over(data, "", "")
-    for part in ("sender", "addressee"):
-        found = found or over(data.get(part), part, part)
+    found = over(data, "", "") or over(data.get("sender"), "sender", "sender") \
+        or over(data.get("addressee"), "addressee", "addressee")
     items = data.get("items")
-    if isinstance(items, list):
-        for i, it in enumerate(items[:MAX_ITEMS]):
-            found = found or over(it, f"items[{i}]", "items")
-            if found:
-                break
+    if found is None and isinstance(items, list):
+        found = next((f for i, it in enumerate(items[:MAX_ITEMS]) if (f := over(it, f"items[{i}]", "items"))), None)
     return found
 
 
