@@ -150,19 +150,12 @@ def test_batch_into_devices(tmp_path):
     assert set(os.listdir("/dev")) == before
 
 
-def test_batch_into_a_fifo(tmp_path):
+def test_batch_into_a_fifo(tmp_path, fifo_reader):
     """A named pipe is written as a stream: the reader gets every result row."""
-    import threading
-
-    fifo = tmp_path / "results.csv"
-    os.mkfifo(fifo)
-    got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
-    reader.start()
-    summary = run_batch(ORDERS, fifo, jobs=1)
-    reader.join(30)
+    reader = fifo_reader(tmp_path / "results.csv")
+    summary = run_batch(ORDERS, reader.path, jobs=1)
+    text = reader.data().decode()
     assert summary.read == 5
-    text = got[0].decode()
     assert text.startswith('"row"') and len(list(csv.DictReader(text.splitlines()))) == 5
     assert sorted(x.name for x in tmp_path.iterdir()) == ["results.csv"]
 
