@@ -17,7 +17,7 @@ import click
 
 from postcheck import __version__
 from postcheck.errors import PostcheckError
-from postcheck.numbers import shown
+from postcheck.bounds import shown
 
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2

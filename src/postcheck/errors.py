@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from postcheck.numbers import shown
+from postcheck.bounds import shown
 
 
 class PostcheckError(Exception):

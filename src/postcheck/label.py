@@ -29,7 +29,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerial
 
 from postcheck.errors import MISSING, InvalidInput, InvalidLabel
 from postcheck.money import is_currency, parse_amount
-from postcheck.numbers import MAX_DIGITS, bounded, int_bounded, safe_int
+from postcheck.bounds import MAX_DIGITS, bounded, int_bounded, safe_int
 from postcheck.units import parse_dimensions, parse_weight
 
 __all__ = ["Label", "Item", "Address", "Category", "label_from_dict", "label_from_json", "label_schema",

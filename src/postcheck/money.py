@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from postcheck.errors import InvalidInput
-from postcheck.numbers import ascii_number, bounded, int_bounded
+from postcheck.bounds import ascii_number, bounded, int_bounded
 
 __all__ = ["Money", "parse_amount", "is_currency", "cents"]
 

@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from postcheck.errors import InvalidLabel, LabelReadError
 from postcheck.limits import CSV_FIELD_LIMIT, current
 from postcheck.label import MAX_ITEMS, Label, label_from_dict
-from postcheck.numbers import MAX_DIGITS
+from postcheck.bounds import MAX_DIGITS
 
 __all__ = ["LABEL_COLUMNS", "ITEM_COLUMNS", "row_to_dict", "label_from_row", "read_csv_rows",
            "decode_text", "group_items", "max_columns", "check_header"]

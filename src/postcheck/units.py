@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from postcheck.errors import UnitError
-from postcheck.numbers import ascii_number, bounded, int_bounded
+from postcheck.bounds import ascii_number, bounded, int_bounded
 
 if TYPE_CHECKING:  # pragma: no cover
     import pint
@@ -124,7 +124,7 @@ def _under(kind: str) -> str:
 
 def _check_number(value: Decimal, field: str, original: object, kind: str) -> Decimal:
     """A number as written, before it is multiplied by its unit's factor: bounded (see
-    :mod:`postcheck.numbers`), so the product can neither overflow nor round."""
+    :mod:`postcheck.bounds`), so the product can neither overflow nor round."""
     if value.is_nan() or value.is_infinite():
         raise UnitError(field, original, f"a finite {kind}")
     if not bounded(value):

@@ -19,7 +19,7 @@ from postcheck.cli import cli
 from postcheck.errors import InvalidInput, InvalidLabel, UnitError
 from postcheck.label import label_from_json, loads_json
 from postcheck.money import parse_amount
-from postcheck.numbers import bounded, int_bounded, shown
+from postcheck.bounds import bounded, int_bounded, shown
 from postcheck.rows import label_from_row, max_columns
 from postcheck.units import parse_length, parse_weight
 
@@ -136,7 +136,7 @@ def test_a_long_json_integer_becomes_a_field_error():
     assert loads_json("12") == 12 and type(loads_json("12")) is int
 
 
-# -- digits other than 0-9: refused, on purpose (see postcheck.numbers)
+# -- digits other than 0-9: refused, on purpose (see postcheck.bounds)
 
 @pytest.mark.parametrize("text", ["４０ g", "٤٠ g", "۴۰ g", "४० g", "40 g".replace("4", "٤")])
 def test_weights_in_other_digits_are_refused_by_name(text):

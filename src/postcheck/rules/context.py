@@ -11,7 +11,7 @@ from functools import cached_property
 from postcheck.errors import NoTariffInForce, NotPriceable
 from postcheck.label import Label
 from postcheck.money import cents
-from postcheck.numbers import bounded, shown
+from postcheck.bounds import bounded, shown
 from postcheck.tariffs.catalog import Rates, Selected
 from postcheck.tariffs.model import Tariff
 from postcheck.tariffs.pricing import Quote, price_parcel

@@ -16,7 +16,7 @@ from typing import Any
 
 from postcheck.errors import TariffFileError, UnitError
 from postcheck.money import cents, is_currency
-from postcheck.numbers import MAX_DIGITS, ascii_number, bounded, int_bounded, shown
+from postcheck.bounds import MAX_DIGITS, ascii_number, bounded, int_bounded, shown
 from postcheck.units import GRAMS_PER, MM_PER, parse_dimensions, parse_length, parse_weight
 
 __all__ = ["Tariff", "Step", "Limits", "Volumetric", "Surcharge", "Example", "Source",

@@ -35,10 +35,6 @@ __all__ = ["MAX_DIGITS", "bounded", "int_bounded", "ascii_number", "safe_int", "
 #: decimal context computes with 28 digits).
 MAX_DIGITS = 28
 
-#: Characters a number's text may hold before it is looked at further.
-_MAX_NUMBER_TEXT = 64
-
-
 def bounded(value: Decimal) -> bool:
     """True for a finite Decimal of at most :data:`MAX_DIGITS` significant digits whose
     magnitude is zero or between ``10**-MAX_DIGITS`` and ``10**MAX_DIGITS`` (exclusive)."""
