@@ -38,3 +38,28 @@ def demo_copy(tmp_path: Path) -> Path:
     root = tmp_path / "rates"
     shutil.copytree(FIXTURE_RATES, root)
     return root
+
+
+class FifoReader:
+    """A named pipe at ``path`` read to its end on a thread (what a process downstream does)."""
+
+    def __init__(self, path: Path) -> None:
+        import os
+        import threading
+
+        os.mkfifo(path)
+        self.path = path
+        self.got: list[bytes] = []
+        self._thread = threading.Thread(target=lambda: self.got.append(path.read_bytes()), daemon=True)
+        self._thread.start()
+
+    def data(self, timeout: float = 30) -> bytes:
+        """What the reader got, once the writer closed the pipe."""
+        self._thread.join(timeout)
+        return self.got[0]
+
+
+@pytest.fixture
+def fifo_reader():
+    """``fifo_reader(path)`` makes a named pipe there with a reader on it (see FifoReader)."""
+    return FifoReader

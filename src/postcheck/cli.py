@@ -17,6 +17,7 @@ import click
 
 from postcheck import __version__
 from postcheck.errors import PostcheckError
+from postcheck.bounds import shown
 
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
@@ -76,7 +77,7 @@ def parse_date_option(value: str | None, what: str = "--date") -> dt.date | None
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise click.BadParameter(f"expected a date such as 2022-03-01, got {value!r}", param_hint=what) from None
+        raise click.BadParameter(f"expected a date such as 2022-03-01, got {shown(value)}", param_hint=what) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

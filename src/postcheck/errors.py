@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from postcheck.bounds import shown
+
 
 class PostcheckError(Exception):
     """Root of every exception postcheck raises on purpose."""
@@ -41,10 +43,7 @@ class InvalidInput(PostcheckError, ValueError):
     def _message(self) -> str:
         where = f"{self.source}: " if self.source else ""
         field = f"{self.field}: " if self.field else ""
-        shown = repr(self.value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
-        return f"{where}{field}{self.expected}, got {shown}"
+        return f"{where}{field}{self.expected}, got {shown(self.value)}"
 
 
 class UnitError(InvalidInput):
@@ -151,10 +150,8 @@ class InvalidLabel(PostcheckError, ValueError):
     def _message(self) -> str:
         lines = []
         for loc, value, expected in self.problems[:20]:
-            shown = repr(value)
-            if len(shown) > 60:
-                shown = shown[:57] + "..."
-            lines.append(f"  {loc or '(label)'}: {expected}" + (f", got {shown}" if value is not _MISSING else ""))
+            got = f", got {shown(value, 60)}" if value is not _MISSING else ""
+            lines.append(f"  {loc or '(label)'}: {expected}{got}")
         more = f"\n  ... and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
         n = len(self.problems)
         return f"{self.source}: {n} problem{'s' if n != 1 else ''} reading the label:\n" + "\n".join(lines) + more

@@ -79,9 +79,20 @@ def _build(doc: Any, source: str, sets: Sequence[str], partial: bool,
 def read_labels(path: str | Path, *, items_path: str | Path | None = None, sets: Sequence[str] = (),
                 partial: bool = False, profiles: Iterable[str] = ()) -> Iterator[LabelInput]:
     """Every label in a file.  Raises :class:`LabelReadError` only when the file as a whole is
-    unreadable (missing, too large, not a PDF ...), and :class:`~postcheck.errors.InvalidInput`
-    for a ``--set`` that does not apply.  ``profiles`` are PDF form profiles."""
-    p = Path(path)
+    unreadable (missing, too large, not a PDF ...) or holds no label at all (``[]``, a CSV
+    header alone, an empty JSON Lines file): checking nothing is not a clean result.  Raises
+    :class:`~postcheck.errors.InvalidInput` for a ``--set`` that does not apply.  ``profiles``
+    are PDF form profiles."""
+    found = 0
+    for li in _read_labels(Path(path), items_path, sets, partial, profiles):
+        found += 1
+        yield li
+    if not found:
+        raise LabelReadError(str(path), "holds no label to check")
+
+
+def _read_labels(p: Path, items_path: str | Path | None, sets: Sequence[str], partial: bool,
+                 profiles: Iterable[str]) -> Iterator[LabelInput]:
     if not p.exists():
         raise LabelReadError(str(p), "no such file")
     if p.is_dir():

@@ -29,6 +29,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerial
 
 from postcheck.errors import MISSING, InvalidInput, InvalidLabel
 from postcheck.money import is_currency, parse_amount
+from postcheck.bounds import MAX_DIGITS, bounded, int_bounded, safe_int
 from postcheck.units import parse_dimensions, parse_weight
 
 __all__ = ["Label", "Item", "Address", "Category", "label_from_dict", "label_from_json", "label_schema",
@@ -38,6 +39,8 @@ __all__ = ["Label", "Item", "Address", "Category", "label_from_dict", "label_fro
 #: and 500 characters) are checked below them and can be lowered or raised up to these.
 MAX_ITEMS = 100_000
 MAX_TEXT = 100_000
+#: Pieces one contents line may declare.
+MAX_QUANTITY = 1_000_000
 
 Category = Literal["gift", "documents", "commercial_sample", "returned_goods", "sale_of_goods", "other"]
 CATEGORIES: tuple[str, ...] = ("gift", "documents", "commercial_sample", "returned_goods", "sale_of_goods",
@@ -153,7 +156,7 @@ class Item(_Model):
     """One contents line of the declaration (CN 23 boxes 1, 2, 3, 5, 7, 8)."""
 
     description: Text
-    quantity: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] = 1
     net_weight: Weight
     value: Amount
     value_currency: str | None = Field(default=None, description="Currency written with the value, "
@@ -199,10 +202,15 @@ class Item(_Model):
     def _q(cls, v: Any) -> Any:
         if isinstance(v, bool):
             raise ValueError("a whole number of pieces, 1 or more")
+        # bounded before any conversion: int(Decimal("1e999999999")) takes minutes
         if isinstance(v, Decimal):
-            if v != v.to_integral_value():
-                raise ValueError("a whole number of pieces, 1 or more")
+            if not bounded(v) or v != v.to_integral_value():
+                raise ValueError(f"a whole number of pieces, 1 to {MAX_QUANTITY}")
             return int(v)
+        if isinstance(v, int) and not int_bounded(v):
+            raise ValueError(f"a whole number of pieces, 1 to {MAX_QUANTITY}")
+        if isinstance(v, str) and (len(v.strip()) > MAX_DIGITS or not v.isascii()):
+            raise ValueError(f"a whole number of pieces, 1 to {MAX_QUANTITY}, in the digits 0-9")
         return v
 
 
@@ -344,6 +352,7 @@ _FRIENDLY = {
 
 def _problems(err: ValidationError, known_fields: set[str]) -> tuple[tuple[str, object, str], ...]:
     out = []
+    suggested = 0
     for e in err.errors(include_url=False):
         loc = _loc(e["loc"])
         kind = e["type"]
@@ -355,12 +364,17 @@ def _problems(err: ValidationError, known_fields: set[str]) -> tuple[tuple[str, 
                 msg = msg[2:]
             msg = msg.split(", got ")[0]
         elif kind == "extra_forbidden":
-            close = _close_match(loc.rsplit(".", 1)[-1], known_fields)
+            suggested += 1
+            close = _close_match(loc.rsplit(".", 1)[-1], known_fields) if suggested <= _SUGGESTIONS else None
             msg = "unknown field" + (f" (did you mean {close!r}?)" if close else "")
         elif _FRIENDLY.get(kind):
             msg = _FRIENDLY[kind] or msg
         out.append((loc, value, msg))
     return tuple(out)
+
+
+#: Unknown fields given a "did you mean" suggestion (each costs a fuzzy match).
+_SUGGESTIONS = 20
 
 
 def _close_match(name: str, fields: set[str]) -> str | None:
@@ -374,25 +388,70 @@ def _all_fields() -> set[str]:
     return set(Label.model_fields) | set(Item.model_fields) | set(Address.model_fields)
 
 
+#: The model of each object of a label, by where it sits.
+_MODELS: dict[str, type[BaseModel]] = {"": Label, "items": Item, "sender": Address, "addressee": Address}
+#: Keys an object of the label may hold: every field of its model and as many again (unknown
+#: ones are refused one by one below that, with a suggestion; above it, at once).
+_MAX_KEYS = {where: 2 * len(model.model_fields) for where, model in _MODELS.items()}
+
+
+def _too_many_keys(data: dict[Any, Any]) -> tuple[str, object, str] | None:
+    """The first object of the label with far more keys than its model has fields: refused
+    before validation, which would spend seconds on 200,000 unknown keys."""
+    def over(obj: Any, loc: str, kind: str) -> tuple[str, object, str] | None:
+        if not isinstance(obj, dict) or len(obj) <= _MAX_KEYS[kind]:
+            return None
+        unknown = [str(k) for k in obj if k not in _MODELS[kind].model_fields]
+        return (loc, MISSING, f"an object of at most {_MAX_KEYS[kind]} fields, not {len(obj)} "
+                              f"({len(unknown)} unknown, such as {', '.join(map(repr, unknown[:3]))})")
+
+    found = over(data, "", "") or over(data.get("sender"), "sender", "sender") \
+        or over(data.get("addressee"), "addressee", "addressee")
+    items = data.get("items")
+    if found is None and isinstance(items, list):
+        found = next((f for i, it in enumerate(items[:MAX_ITEMS]) if (f := over(it, f"items[{i}]", "items"))), None)
+    return found
+
+
 def label_from_dict(data: Any, *, source: str = "<label>") -> Label:
     """Validate a mapping into a :class:`Label`; raise :class:`InvalidLabel` listing every problem."""
     if not isinstance(data, dict):
         raise InvalidLabel(source, (("", data, "a JSON object (the label)"),))
+    crowded = _too_many_keys(data)
+    if crowded is not None:
+        raise InvalidLabel(source, (crowded,))
     try:
         return Label.model_validate(data)
     except ValidationError as e:
         raise InvalidLabel(source, _problems(e, _all_fields())) from None
     except (RecursionError, MemoryError):
         raise InvalidLabel(source, (("", MISSING, "a label nested less deeply"),)) from None
+    except ArithmeticError as e:  # a bound missed somewhere: still the label's fault, never a crash
+        raise InvalidLabel(source, (("", MISSING, f"numbers postcheck can compute with ({type(e).__name__})"),)) from None
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number postcheck accepts")
 
 
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for k, _v in pairs:
+            if k in seen:
+                # JSON leaves a repeated key's meaning open, and Python keeps the last: a second
+                # "postage_paid" would change the verdict unseen
+                raise ValueError(f"duplicate key {k!r}")
+            seen.add(k)
+    return obj
+
+
 def loads_json(text: str) -> Any:
-    """``json.loads`` with numbers as Decimal (never floats) and NaN / Infinity refused."""
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    """``json.loads`` with numbers as Decimal (never floats; a long integer too, so the field
+    that holds it refuses it by name), NaN / Infinity and duplicate keys refused."""
+    return json.loads(text, parse_float=Decimal, parse_int=safe_int, parse_constant=_reject_constant,
+                      object_pairs_hook=_object)
 
 
 def label_from_json(text: str | bytes, *, source: str = "<label>") -> Label:

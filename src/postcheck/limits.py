@@ -13,7 +13,12 @@ from dataclasses import dataclass, fields, replace
 
 from postcheck.errors import InvalidInput
 
-__all__ = ["Limits", "current", "configure", "DEFAULTS"]
+__all__ = ["Limits", "current", "configure", "DEFAULTS", "CSV_FIELD_LIMIT"]
+
+#: Characters Python's csv module reads in one field.  Its default (131,072) refuses a longer
+#: field by stopping the whole file; postcheck reads it and refuses the cell, one row at a time,
+#: with the column named (a cell holds at most 10,000 characters; a text field ``text_chars``).
+CSV_FIELD_LIMIT = 1 << 30
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,12 @@ from functools import lru_cache
 from typing import Any
 
 from postcheck.errors import InvalidInput
+from postcheck.bounds import ascii_number, bounded, int_bounded
 
 __all__ = ["Money", "parse_amount", "is_currency", "cents"]
 
 _CENT = Decimal("0.01")
-_AMOUNT = re.compile(r"^\s*([A-Za-z]{3})?\s*([+-]?[\d.,' ]+)\s*([A-Za-z]{3})?\s*$")
+_AMOUNT = re.compile(r"^\s*([A-Za-z]{3})?\s*([+-]?[\d.,' ]+)\s*([A-Za-z]{3})?\s*$", re.ASCII)
 _MAX = Decimal(10) ** 12
 
 
@@ -51,10 +52,14 @@ def parse_amount(value: Any, *, field: str = "amount") -> tuple[Decimal, str | N
     if isinstance(value, float):
         raise InvalidInput(field, value, "an amount as a string or Decimal (floats are not exact)")
     if isinstance(value, int):
+        if not int_bounded(value):
+            raise InvalidInput(field, value, f"an amount under {_MAX}")
         amount, cur = Decimal(value), None
     elif isinstance(value, Decimal):
         amount, cur = value, None
     elif isinstance(value, str):
+        if not ascii_number(value):
+            raise InvalidInput(field, value, "an amount written with the digits 0-9")
         m = _AMOUNT.match(value) if len(value) <= 40 else None
         if m is None or (m.group(1) and m.group(3)):
             raise InvalidInput(field, value, "an amount such as \"12.83\" or \"CAD 12.83\"")
@@ -77,6 +82,9 @@ def parse_amount(value: Any, *, field: str = "amount") -> tuple[Decimal, str | N
         raise InvalidInput(field, value, "an amount such as \"12.83\"")
     if amount.is_nan() or amount.is_infinite():
         raise InvalidInput(field, value, "a finite amount")
+    if not bounded(amount):
+        raise InvalidInput(field, value, f"an amount under {_MAX}" if amount.adjusted() >= 0
+                           else "an amount of at most 28 significant digits")
     if amount < 0:
         raise InvalidInput(field, value, "an amount that is not negative")
     if amount > _MAX:

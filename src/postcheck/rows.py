@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from postcheck.errors import InvalidLabel, LabelReadError
-from postcheck.label import Label, label_from_dict
+from postcheck.limits import CSV_FIELD_LIMIT, current
+from postcheck.label import MAX_ITEMS, Label, label_from_dict
+from postcheck.bounds import MAX_DIGITS
 
 __all__ = ["LABEL_COLUMNS", "ITEM_COLUMNS", "row_to_dict", "label_from_row", "row_problems", "read_csv_rows",
-           "decode_text", "group_items"]
+           "decode_text", "group_items", "max_columns", "check_header"]
 
 LABEL_COLUMNS = ("parcel_id", "service", "origin", "destination", "zone", "ship_date", "tracking_number", "form",
                  "category", "explanation", "invoice_number", "currency", "postage_paid", "packaging_weight",
@@ -36,6 +38,24 @@ ITEM_COLUMNS = ("description", "quantity", "net_weight", "value", "hs_code", "or
 _ITEM_COL = re.compile(r"^item(\d{1,4})_(" + "|".join(ITEM_COLUMNS) + r")$")
 _IGNORED = {"parcel_id", "row", "order_id"}
 _MAX_FIELD = 10_000
+#: Extra columns a header may have beyond the label's and its contents lines' (each is refused
+#: by name in every row, but a few are no reason to refuse the file).
+_SPARE_COLUMNS = 100
+
+
+def max_columns() -> int:
+    """Columns a CSV header may have: the label's, six per contents line up to the limit
+    ``items``, and a few more.  A header past it is refused at once (a million columns made
+    every row a million-key mapping)."""
+    return len(LABEL_COLUMNS) + len(_IGNORED) + len(ITEM_COLUMNS) * min(current().items, MAX_ITEMS) + _SPARE_COLUMNS
+
+
+def check_header(names: Sequence[str], source: str) -> None:
+    """Refuse a header of more than :func:`max_columns` columns (:class:`LabelReadError`)."""
+    limit = max_columns()
+    if len(names) > limit:
+        raise LabelReadError(source, f"a header of {len(names)} columns; at most {limit} are read "
+                                     f"(the label's and {len(ITEM_COLUMNS)} per contents line, limit items)")
 
 
 def decode_text(data: bytes, source: str) -> tuple[str, str | None]:
@@ -86,7 +106,7 @@ def row_to_dict(row: Mapping[str, Any], items: Sequence[Mapping[str, Any]] | Non
         q = it.get("quantity")
         if isinstance(q, float) and q.is_integer():
             it["quantity"] = int(q)
-        elif isinstance(q, str) and q.strip().isdigit():
+        elif isinstance(q, str) and q.strip().isdigit() and q.isascii() and len(q.strip()) <= MAX_DIGITS:
             it["quantity"] = int(q.strip())
         for k in ("value",):
             if isinstance(it.get(k), float):
@@ -147,11 +167,12 @@ def read_csv_rows(path: str | Path, *, max_bytes: int | None = None) -> tuple[li
 
 def iter_csv(text: str, source: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(row number as a spreadsheet shows it, row)`` for every record; blank lines are skipped."""
-    csv.field_size_limit(max(_MAX_FIELD * 10, 131072))
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.DictReader(io.StringIO(text, newline=""), restkey=None)
     try:
         if reader.fieldnames is None:
             raise LabelReadError(source, "empty CSV file: expected a header row with column names")
+        check_header(reader.fieldnames, source)
         for row in reader:
             yield reader.line_num, row
     except csv.Error as e:

@@ -29,6 +29,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from postcheck.errors import UnitError
+from postcheck.bounds import ascii_number, bounded, int_bounded
 
 if TYPE_CHECKING:  # pragma: no cover
     import pint
@@ -81,11 +82,11 @@ _ALIASES: dict[str, str] = {
     "ft": "ft", "foot": "ft", "feet": "ft", "'": "ft", "′": "ft",
 }
 
-#: Largest magnitude accepted in the canonical unit (g or mm): a thousand tonnes / km.
+#: Bound on the magnitude in the canonical unit (g or mm), exclusive: a thousand tonnes / km.
 _MAX = Decimal(10) ** 9
 
 _NUMBER = r"[+-]?(?:\d[\d ,.'_]*\d|\d)?(?:[.,]\d+)?(?:[eE][+-]?\d+)?"
-_TOKEN = re.compile(r"\s*(" + _NUMBER + r")\s*([A-Za-zµ\"'″′#]+\.?)?\s*")
+_TOKEN = re.compile(r"\s*(" + _NUMBER + r")\s*([A-Za-zµ\"'″′#]+\.?)?\s*", re.ASCII)
 
 
 @lru_cache(maxsize=1)
@@ -117,13 +118,29 @@ def _decimal(text: str, field: str, original: object) -> Decimal:
     return value
 
 
+def _under(kind: str) -> str:
+    return f"a {kind} under {_MAX} {'g' if kind == 'weight' else 'mm'}"
+
+
+def _check_number(value: Decimal, field: str, original: object, kind: str) -> Decimal:
+    """A number as written, before it is multiplied by its unit's factor: bounded (see
+    :mod:`postcheck.bounds`), so the product can neither overflow nor round."""
+    if value.is_nan() or value.is_infinite():
+        raise UnitError(field, original, f"a finite {kind}")
+    if not bounded(value):
+        if value and value.adjusted() >= 0:
+            raise UnitError(field, original, _under(kind))
+        raise UnitError(field, original, f"a {kind} of at most 28 significant digits")
+    return value
+
+
 def _check_magnitude(value: Decimal, field: str, original: object, kind: str) -> Decimal:
     if value.is_nan() or value.is_infinite():
         raise UnitError(field, original, f"a finite {kind}")
     if value < 0:
         raise UnitError(field, original, f"a {kind} that is not negative")
-    if value > _MAX:
-        raise UnitError(field, original, f"a {kind} under {_MAX} {'g' if kind == 'weight' else 'mm'}")
+    if value >= _MAX:
+        raise UnitError(field, original, _under(kind))
     return value
 
 
@@ -162,14 +179,15 @@ def _parse(value: Any, kind: str, field: str, unit: str | None) -> Decimal:
     if isinstance(value, bool) or value is None:
         raise UnitError(field, value, f"a {kind} with a unit")
     if isinstance(value, (int, Decimal, float)):
+        if isinstance(value, int) and not int_bounded(value):
+            raise UnitError(field, value, _under(kind))
         if isinstance(value, float):
             value_d = Decimal(repr(value))
         else:
             value_d = Decimal(value)
         if unit is None:
             raise UnitError(field, value, f"a {kind} with a unit (a bare number has none)")
-        if value_d.is_nan() or value_d.is_infinite():
-            raise UnitError(field, value, f"a finite {kind}")
+        _check_number(value_d, field, value, kind)
         return _check_magnitude(value_d * _unit_factor(unit, kind, field, value), field, value, kind)
     if hasattr(value, "magnitude") and hasattr(value, "units"):  # a pint quantity
         mag = value.magnitude
@@ -181,6 +199,8 @@ def _parse(value: Any, kind: str, field: str, unit: str | None) -> Decimal:
     text = value.strip()
     if not text or len(text) > 64:
         raise UnitError(field, value, _example(kind))
+    if not ascii_number(text):
+        raise UnitError(field, value, f"a {kind} written with the digits 0-9")
     low = text.lower()
     if low in {"nan", "inf", "-inf", "+inf", "infinity"} or low.startswith(("nan", "inf")):
         raise UnitError(field, value, f"a finite {kind}")
@@ -191,9 +211,7 @@ def _parse(value: Any, kind: str, field: str, unit: str | None) -> Decimal:
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos or not m.group(1):
             raise UnitError(field, value, _example(kind))
-        number = _decimal(m.group(1), field, value)
-        if number.is_nan() or number.is_infinite():
-            raise UnitError(field, value, f"a finite {kind}")
+        number = _check_number(_decimal(m.group(1), field, value), field, value, kind)
         if number < 0:
             raise UnitError(field, value, f"a {kind} that is not negative")
         unit_text = m.group(2) or unit

@@ -23,7 +23,10 @@ GOOD = ["1", "small_packet_usa_air", "CA", "US", "2022-03-01", "CAD", "12.83", "
         "Wool scarf", "480 g", "40.00"]
 cells = st.one_of(st.sampled_from(GOOD), st.text(max_size=12),
                   st.sampled_from(['"', '"a,b', "=HYPERLINK(1)", "+1", "@x", "1,5 kg", "12,83", "0,480 kg",
-                                   "1.2.3 g", "-1", "NaN", "é", "\x00", "500.001 g", "1e9 kg", "  ", "abc g"]))
+                                   "1.2.3 g", "-1", "NaN", "é", "\x00", "500.001 g", "1e9 kg", "  ", "abc g",
+                                   # numbers of any size, digits other than 0-9, a cell past csv's limit
+                                   "5e1000000 g", "1e999999999", "9" * 5000, "1e-999999999 g", "1000000000 g",
+                                   "４０ g", "٣", "१२.८३", "x" * 200_000]))
 
 
 def _records(text: str) -> int | None:
@@ -36,14 +39,15 @@ def _records(text: str) -> int | None:
 # each example runs a whole batch (about 0.3 s): 60 in the quick profile, 1,000 in release
 @settings(max_examples=60 if os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci" else 1000, deadline=None)
 @given(st.lists(st.lists(cells, min_size=len(HEADER), max_size=len(HEADER)), min_size=1, max_size=8),
-       st.sampled_from(["utf-8", "utf-8-sig", "latin-1"]), st.booleans(), st.sampled_from(["python", "auto"]))
-def test_batch_rows_in_equal_rows_out(tmp_path_factory, rows, encoding, raw_quotes, engine):
+       st.sampled_from(["utf-8", "utf-8-sig", "latin-1"]), st.booleans(), st.sampled_from(["python", "auto"]),
+       st.sampled_from(["\n", "\r\n", "\r"]))
+def test_batch_rows_in_equal_rows_out(tmp_path_factory, rows, encoding, raw_quotes, engine, eol):
     d = tmp_path_factory.mktemp("batch")
     if raw_quotes:  # write cells as they are: quotes may be unbalanced
-        text = ",".join(HEADER) + "\n" + "".join(",".join(r) + "\n" for r in rows)
+        text = ",".join(HEADER) + eol + "".join(",".join(r) + eol for r in rows)
     else:
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
+        w = csv.writer(buf, lineterminator=eol)
         w.writerow(HEADER)
         w.writerows(rows)
         text = buf.getvalue()

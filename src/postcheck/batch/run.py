@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import shutil
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from postcheck.errors import LabelReadError, PostcheckError
-from postcheck.output import OutputError, check_output_path
+from postcheck.output import OutputError, OutputLock, check_output_path, is_stream, write_error
 
 __all__ = ["BatchOptions", "Summary", "Spilled", "run_batch", "process_chunk", "ENGINES", "keep_freed_memory", "no_cycle_collection"]
 
@@ -59,9 +60,13 @@ class Summary:
     fallback: int = 0
     shortfall: dict[str, Decimal] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Records the input readers found; ``read`` counts the result rows written for them, and
+    #: every run checks that the two agree.
+    input_rows: int = 0
 
     def add(self, other: "Summary") -> None:
         self.read += other.read
+        self.input_rows += other.input_rows
         self.ok += other.ok
         self.errors += other.errors
         self.unreadable += other.unreadable
@@ -77,12 +82,13 @@ class Summary:
     def to_dict(self) -> dict[str, Any]:
         return {"read": self.read, "ok": self.ok, "errors": self.errors, "unreadable": self.unreadable,
                 "fallback": self.fallback, "shortfall": {c: f"{v:.2f}" for c, v in sorted(self.shortfall.items())},
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "input_rows": self.input_rows}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Summary":
         return cls(d["read"], d["ok"], d["errors"], d["unreadable"], d.get("fallback", 0),
-                   {c: Decimal(v) for c, v in d["shortfall"].items()}, list(d.get("notes", [])))
+                   {c: Decimal(v) for c, v in d["shortfall"].items()}, list(d.get("notes", [])),
+                   d.get("input_rows", d["read"]))
 
     def text(self) -> str:
         lines = [f"parcels read: {self.read}", f"OK: {self.ok}", f"with errors: {self.errors}",
@@ -149,25 +155,33 @@ def process_chunk(chunk: Any, opts: BatchOptions, header: bool, spill: str | Non
 
     if chunk.kind == "csv":
         chunk = chunk.with_data()
-        table, numbers, raw = parse_csv_chunk(chunk)  # before the engine: parsing overlaps its start-up
+        try:
+            table, numbers, raw = parse_csv_chunk(chunk)  # before the engine: parsing overlaps its start-up
+        except LabelReadError as e:
+            raise LabelReadError(opts.source, e.problem) from None
+        rows_in = len(numbers)
         eng = _engine(opts)
         res = eng.check_table(table, rows=numbers, source=opts.source, unit="row", raw=raw)
     elif chunk.kind == "table":
         import numpy as np
 
         t = chunk.data
+        rows_in = t.num_rows
         eng = _engine(opts)
         res = eng.check_table(t, rows=np.arange(chunk.first, chunk.first + t.num_rows, dtype=np.int64),
                               source=opts.source, unit="row")
     else:
         res = _check_jsonl(_engine(opts), chunk.data, opts.source)
+        rows_in = len(res.row)
     table = res.table()
     data = encode_results(table, opts.out_format, header=header)
+    summary = _summarise(res)
+    summary.read, summary.input_rows = table.num_rows, rows_in
     if spill is None:
-        return data, _summarise(res)
+        return data, summary
     with open(spill, "xb") as f:
         f.write(data)
-    return Spilled(spill, len(data)), _summarise(res)
+    return Spilled(spill, len(data)), summary
 
 
 def _check_jsonl(eng: Any, lines: list[tuple[int, bytes]], source: str) -> Any:
@@ -326,7 +340,7 @@ class _Durable:
     the writer (an fsync of 11 MB waits for the disk: measured 0.1-0.3 s of a 1M-row run's wall
     time when done in line)."""
 
-    def __init__(self, f: Any, journal: Path) -> None:
+    def __init__(self, f: Any, journal: Path | None) -> None:
         self.f = f
         self.journal = journal
         self.thread: Any = None
@@ -499,26 +513,66 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
         raise LabelReadError(str(inp), f"unknown input format {fin!r}")
     if fout not in OUTPUT_FORMATS:
         raise OutputError(str(out), f"unknown output format {fout!r}")
-    part = out.with_name(out.name + ".part")
-    journal = _journal_path(part)
-    state: dict[str, Any] | None = None
-    if resume and journal.exists() and part.exists():
-        state = json.loads(journal.read_text(encoding="utf-8"))
-        if state.get("version") != _JOURNAL_VERSION or state.get("input") != _fingerprint(inp) \
-                or state.get("out_format") != fout:
-            raise OutputError(str(out), "the unfinished run was for another input or format; "
-                                        "start again without --resume")
-    check_output_path(out, inputs=[inp] + ([items_path] if items_path else []), force=force)
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    inputs = [inp] + ([Path(items_path)] if items_path else [])
+    check_output_path(out, inputs=inputs, force=force)
+    stream = is_stream(out)
+    if stream and (resume or fout == "parquet"):
+        raise OutputError(str(out), "is a device or a pipe: written as a stream, in CSV or JSON Lines, "
+                                    "without --resume")
     if resume and fout == "parquet":
         raise OutputError(str(out), "--resume writes CSV or JSON Lines; a Parquet file is only valid once "
                                     "complete (write CSV, then convert)")
-    if engine not in ENGINES:
-        raise ValueError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
     exact_only = bool(select or ignore or tolerance is not None)  # the vector rules assume the defaults
     opts = BatchOptions(source=str(inp), out_format=fout, vector=engine != "python" and not exact_only, rates_dirs=tuple(rates_dirs),
                         as_of=as_of, select=tuple(select), ignore=tuple(ignore), tolerance=tolerance)
-    if items_path is not None:
-        return _run_with_items(inp, out, part, fin, fout, opts, items_path, force)
+    # one run at a time on an output (its lock is held until the output is in place); then the
+    # output is looked at again, as another run may have finished it meanwhile
+    with OutputLock(out):
+        check_output_path(out, inputs=inputs, force=force)
+        part = out if stream else out.with_name(out.name + ".part")
+        journal = None if stream else _journal_path(part)
+        try:
+            if items_path is not None:
+                summary = _run_with_items(inp, part, fin, fout, opts, items_path)
+            else:
+                summary = _run(inp, part, journal, fin, fout, opts, engine, jobs, chunk_size, resume, progress,
+                               dask_client, scheduler)
+        except OSError as e:
+            if not _write_failed(e):
+                raise
+            if not stream:  # a disk that is full stays full with a .part beside the output
+                _remove_partial(part, journal)
+            raise write_error(out, e) from None
+        except LabelReadError:
+            if not stream:  # the input cannot be read on: nothing to resume
+                _remove_partial(part, journal)
+            raise
+        _check_counts(summary, out, part, fout, stream)
+        if not stream:
+            check_output_path(out, inputs=[inp], force=force)
+            os.replace(part, out)
+            if journal is not None:
+                try:
+                    journal.unlink()
+                except OSError:
+                    pass
+    return summary
+
+
+def _run(inp: Path, part: Path, journal: Path | None, fin: str, fout: str, opts: BatchOptions, engine: str,
+         jobs: int | None, chunk_size: int | None, resume: bool, progress: Callable[[int], None] | None,
+         dask_client: Any, scheduler: str | None) -> Summary:
+    """The run itself, its output's lock held: the results in ``part`` (the output itself when
+    it is a stream, with no ``journal``)."""
+    state: dict[str, Any] | None = None
+    if resume and journal is not None and journal.exists() and part.exists():
+        state = json.loads(journal.read_text(encoding="utf-8"))
+        if state.get("version") != _JOURNAL_VERSION or state.get("input") != _fingerprint(inp) \
+                or state.get("out_format") != fout:
+            raise OutputError(str(part.with_name(part.name.removesuffix(".part"))),
+                              "the unfinished run was for another input or format; start again without --resume")
     if jobs is None:
         # one worker process per core (at most two) where they can be forked; elsewhere the vector
         # engine runs on threads of this process (spawned workers cost more in start-up than they
@@ -536,7 +590,8 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
     own_cluster = None
     if engine == "dask" and client is None:
         client, own_cluster = _dask_client(scheduler, jobs)
-    _remove_spills(part)  # left by a run that was killed
+    if journal is not None:
+        _remove_spills(part)  # left by a run that was killed
     pool = _Pool(jobs, client, opts)
     if pool.client is None and pool.executor is None:
         _start_engine(opts)  # tariffs load while the first chunks are read and parsed
@@ -547,7 +602,7 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
                         resume_bytes=state["output_bytes"] if state else None)
                 break
             except BrokenExecutor:
-                resumable = fout != "parquet" and journal.exists()
+                resumable = fout != "parquet" and journal is not None and journal.exists()
                 raise PostcheckError(
                     "a worker process ended abruptly (killed, or out of memory?)"
                     + (f"; the results so far are kept in {part}: run the same command with --resume to carry on"
@@ -559,17 +614,52 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
                 start, state = {}, None
     finally:
         pool.close()
-        _remove_spills(part)  # after the workers have stopped
+        if journal is not None:
+            _remove_spills(part)  # after the workers have stopped
         if own_cluster is not None:
             client.close()
             own_cluster.close()
-    check_output_path(out, inputs=[inp], force=force)
-    os.replace(part, out)
-    try:
-        journal.unlink()
-    except OSError:
-        pass
     return summary
+
+
+#: Errors of a write that more space, quota or a larger file limit would have let through.
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+
+
+def _write_failed(e: OSError) -> bool:
+    """``e`` is a failed write (disk full ...), from Python or from pyarrow (whose I/O errors
+    carry the system's message, not its number)."""
+    if isinstance(e, OutputError):
+        return False
+    if e.errno in _WRITE_ERRNOS:
+        return True
+    return e.errno is None and any(os.strerror(n) in str(e) for n in _WRITE_ERRNOS)
+
+
+def _remove_partial(part: Path, journal: Path | None) -> None:
+    for p in (part, journal):
+        if p is not None:
+            try:
+                p.unlink()
+            except OSError:
+                pass
+    _remove_spills(part)
+
+
+def _check_counts(summary: Summary, out: Path, part: Path, fout: str, stream: bool) -> None:
+    """Rows in = rows out, at the end of every run: the records the readers found, the result
+    rows encoded for them, and (Parquet) the rows the finished file holds.  A mismatch is a bug
+    or an output changed under the run: the output is not put in place, and the run fails."""
+    rows_out = summary.read
+    if fout == "parquet" and not stream:
+        import pyarrow.parquet as pq
+
+        rows_out = pq.read_metadata(str(part)).num_rows
+    if rows_out != summary.input_rows or summary.read != summary.input_rows:
+        if not stream:
+            _remove_partial(part, _journal_path(part))
+        raise PostcheckError(f"{out}: {summary.input_rows} rows were read but {rows_out} results written; "
+                             "the output was not kept (this is a bug in postcheck: please report it)")
 
 
 class _Reencode(Exception):
@@ -611,7 +701,7 @@ def _chunks(inp: Path, fin: str, start: dict[str, Any], encoding: str, rows_hint
         yield from parquet_chunks(inp, rows_per_chunk=rows_hint, start=start.get("offset", 0))
 
 
-def _stream(inp: Path, part: Path, journal: Path, fin: str, fout: str, opts: BatchOptions, pool: _Pool,
+def _stream(inp: Path, part: Path, journal: Path | None, fin: str, fout: str, opts: BatchOptions, pool: _Pool,
             summary: Summary, start: dict[str, Any], encoding: str, rows_hint: int,
             progress: Callable[[int], None] | None, resume_bytes: int | None) -> None:
     from postcheck.batch.formats import NotUtf8, write_parquet_part
@@ -640,7 +730,7 @@ def _stream(inp: Path, part: Path, journal: Path, fin: str, fout: str, opts: Bat
 
         # forked workers leave their CSV or JSON Lines results in files beside the output (not
         # the first chunk: the parent checks that one itself)
-        spill = pool.reads_files and fout != "parquet"
+        spill = pool.reads_files and fout != "parquet" and journal is not None  # not beside a device
 
         def args() -> Iterator[tuple]:
             for k, c in enumerate(chunks):
@@ -663,7 +753,11 @@ def _stream(inp: Path, part: Path, journal: Path, fin: str, fout: str, opts: Bat
                     f.write(data)
                     f.flush()
                 summary.add(chunk_summary)
-                if pq_writer is None:
+                if chunk_summary.read != chunk_summary.input_rows:
+                    raise PostcheckError(f"{opts.source}: {chunk_summary.input_rows} rows read but "
+                                         f"{chunk_summary.read} results made for them (a bug in postcheck: "
+                                         "please report it)")
+                if pq_writer is None and journal is not None:
                     # no thread of ours may run while the workers are forked (at the first submit,
                     # after the first chunk): until then the commit is done here
                     durable.commit({"version": _JOURNAL_VERSION, "input": fingerprint,
@@ -696,12 +790,11 @@ def _empty_csv_header() -> bytes:
     return (",".join(f'"{n}"' for n in RESULT_SCHEMA.names) + "\n").encode()
 
 
-def _run_with_items(inp: Path, out: Path, part: Path, fin: str, fout: str, opts: BatchOptions, items_path: str,
-                    force: bool) -> Summary:
+def _run_with_items(inp: Path, part: Path, fin: str, fout: str, opts: BatchOptions, items_path: str) -> Summary:
     """CSV with a second file of contents lines keyed by parcel_id: checked row by row (exact)."""
     import numpy as np
 
-    from postcheck.batch.formats import encode_results, parse_csv_chunk, csv_chunks
+    from postcheck.batch.formats import csv_chunks, encode_results, parse_csv_chunk, write_parquet_part
     from postcheck.rows import group_items, read_csv_rows
 
     if fin != "csv":
@@ -711,16 +804,36 @@ def _run_with_items(inp: Path, out: Path, part: Path, fin: str, fout: str, opts:
     eng = _engine(opts)
     summary = Summary()
     with open(part, "wb") as f:
+        pq_writer = None
+        if fout == "parquet":
+            import pyarrow.parquet as pq
+
+            from postcheck.batch.engine import RESULT_SCHEMA
+
+            pq_writer = pq.ParquetWriter(f, RESULT_SCHEMA)
         header = True
-        for c in csv_chunks(inp, block_bytes=8 << 20):
-            table, numbers, raw = parse_csv_chunk(c)
-            res = eng.check_table(table, rows=np.asarray(numbers), source=opts.source, items=items, raw=raw)
-            t = res.table()
-            f.write(encode_results(t, fout, header=header))
-            header = False
-            summary.add(_summarise(res))
-    check_output_path(out, inputs=[inp], force=force)
-    os.replace(part, out)
+        try:
+            for c in csv_chunks(inp, block_bytes=8 << 20):
+                try:
+                    table, numbers, raw = parse_csv_chunk(c)
+                except LabelReadError as e:
+                    raise LabelReadError(opts.source, e.problem) from None
+                res = eng.check_table(table, rows=np.asarray(numbers), source=opts.source, items=items, raw=raw)
+                t = res.table()
+                data = encode_results(t, fout, header=header)
+                if pq_writer is not None:
+                    write_parquet_part(pq_writer, data)
+                else:
+                    f.write(data)
+                header = False
+                chunk = _summarise(res)
+                chunk.read, chunk.input_rows = t.num_rows, len(numbers)
+                summary.add(chunk)
+            if fout == "csv" and header:
+                f.write(_empty_csv_header())
+        finally:
+            if pq_writer is not None:
+                pq_writer.close()
     return summary
 
 

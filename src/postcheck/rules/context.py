@@ -12,6 +12,7 @@ from postcheck.errors import NoTariffInForce, NotPriceable, UnknownService
 from postcheck.label import Label
 from postcheck.partial import FieldUnknown, PartialLabel
 from postcheck.money import cents
+from postcheck.bounds import bounded, shown
 from postcheck.tariffs.catalog import Rates, Selected
 from postcheck.tariffs.model import Tariff
 from postcheck.tariffs.pricing import Quote, price_parcel
@@ -38,10 +39,12 @@ class Tolerance:
                 continue
             if part.endswith("%"):
                 try:
+                    if not part.isascii() or len(part) > 64:
+                        raise ValueError(part)
                     percent = Decimal(part[:-1].strip().replace(",", "."))
                 except Exception:
-                    raise ValueError(f"tolerance {text!r}: expected a percentage such as 2%") from None
-                if not percent.is_finite() or percent < 0 or percent > 100:
+                    raise ValueError(f"tolerance {shown(text)}: expected a percentage such as 2%") from None
+                if not bounded(percent) or percent < 0 or percent > 100:
                     raise ValueError(f"tolerance {text!r}: expected a percentage between 0 and 100")
             else:
                 grams = parse_weight(part, field="tolerance")

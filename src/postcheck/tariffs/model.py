@@ -16,12 +16,17 @@ from typing import Any
 
 from postcheck.errors import TariffFileError, UnitError
 from postcheck.money import cents, is_currency
+from postcheck.bounds import MAX_DIGITS, ascii_number, bounded, int_bounded, shown
 from postcheck.units import GRAMS_PER, MM_PER, parse_dimensions, parse_length, parse_weight
 
 __all__ = ["Tariff", "Step", "Limits", "Volumetric", "Surcharge", "Example", "Source",
            "SdrTable", "read_tariff", "read_sdr", "parse_tariff"]
 
-_PRICE = re.compile(r"^\d+(\.\d{1,4})?$")
+#: A price: ASCII digits, under 10^12 (the bound of any amount, :mod:`postcheck.money`), at most
+#: four places.  An unbounded one passed validation and then failed the arithmetic of a check.
+_PRICE = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,4})?$")
+#: A volume such as "1728 in^3" (bounded as a price is).
+_VOLUME = re.compile(r"^\s*([0-9]{1,12}(?:\.[0-9]{1,6})?)\s*([a-z]+)\s*(?:\^3|³)\s*$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
@@ -223,12 +228,17 @@ class _Reader:
         return Decimal(value.strip())
 
     def decimal(self, value: Any, key: str) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise self.fail(key, f"expected a decimal string, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or \
+                (isinstance(value, str) and (len(value) > 64 or not ascii_number(value))):
+            raise self.fail(key, f"expected a decimal string, got {shown(value)}")
+        if isinstance(value, int) and not int_bounded(value):
+            raise self.fail(key, f"expected a decimal under 10^{MAX_DIGITS}, got {shown(value)}")
         try:
             d = Decimal(str(value).strip())
         except InvalidOperation:
             raise self.fail(key, f"expected a decimal string, got {value!r}") from None
+        if not bounded(d):
+            raise self.fail(key, f"expected a decimal of at most {MAX_DIGITS} digits, got {shown(value)}")
         if not d.is_finite() or d <= 0:
             raise self.fail(key, f"expected a positive decimal, got {value!r}")
         return d
@@ -310,6 +320,8 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise TariffFileError(str(path), _key_on_line(text, str(e)), f"invalid TOML: {e}") from None
     except RecursionError:
         raise TariffFileError(str(path), "", "invalid TOML: nested too deeply") from None
+    except ValueError as e:  # tomllib's int() of an integer past 4,300 digits
+        raise TariffFileError(str(path), "", f"invalid TOML: {e}") from None
 
 
 def _key_on_line(text: str, message: str) -> str:
@@ -337,7 +349,7 @@ def parse_tariff(doc: dict[str, Any], path: str) -> Tariff:
     r = _Reader(path)
     r.table(doc, "", _TOP, _TOP_REQUIRED)
     if doc["format"] != 1 or isinstance(doc["format"], bool):
-        raise r.fail("format", f"expected 1, got {doc['format']!r}")
+        raise r.fail("format", f"expected 1, got {shown(doc['format'])}")
     tid = r.string(doc["id"], "id")
     if not _ID.match(tid):
         raise r.fail("id", f"expected lower-case letters, digits, '_', '-', '.', got {tid!r}")
@@ -505,7 +517,7 @@ def parse_tariff(doc: dict[str, Any], path: str) -> Tariff:
         over = Decimal(0)
         if "applies_over_volume" in v:
             text = v["applies_over_volume"]
-            m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*(?:\^3|³)\s*$", str(text))
+            m = _VOLUME.match(str(text)[:80])
             if not m or m.group(2) != lu:
                 raise r.fail("volumetric.applies_over_volume",
                              f"expected a volume in {lu}^3 such as \"1728 {lu}^3\", got {text!r}")
@@ -533,7 +545,7 @@ def parse_tariff(doc: dict[str, Any], path: str) -> Tariff:
         if cond == "longest_side_over":
             thr = r.length(sc[cond], f"{key}.{cond}")
         else:
-            m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*(?:\^3|³)\s*$", str(sc[cond]))
+            m = _VOLUME.match(str(sc[cond])[:80])
             if not m or m.group(2) not in MM_PER:
                 raise r.fail(f"{key}.{cond}", f"expected a volume such as \"3456 in^3\", got {sc[cond]!r}")
             thr = Decimal(m.group(1)) * MM_PER[m.group(2)] ** 3
@@ -591,7 +603,7 @@ def read_sdr(path: Path | str) -> SdrTable:
     r.table(doc, "", {"format", "kind", "effective_from", "source", "per_sdr", "examples"},
             {"format", "kind", "effective_from", "source", "per_sdr", "examples"})
     if doc["format"] != 1:
-        raise r.fail("format", f"expected 1, got {doc['format']!r}")
+        raise r.fail("format", f"expected 1, got {shown(doc['format'])}")
     if doc["kind"] != "sdr":
         raise r.fail("kind", f"expected \"sdr\", got {doc['kind']!r}")
     s = r.table(doc["source"], "source", {"document", "pages", "reference", "url", "retrieved"},
