@@ -326,7 +326,7 @@ def schema() -> None:
 
 @cli.group("rates", cls=_Group)
 def rates_group() -> None:
-    """Tariff tables: list, show, validate."""
+    """Tariff tables: list, show, validate, import a price guide."""
 
 
 @rates_group.command("list")
@@ -409,6 +409,38 @@ def rates_validate(folder: str, no_examples: bool) -> None:
         click.echo(f"{len(errors)} problem(s) in {folder}", err=True)
         sys.exit(EXIT_INPUT)
     click.echo(f"{folder}: valid")
+
+
+@rates_group.command("import")
+@click.argument("guide", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Tariff folder to write into (created if missing): DIR/<operator>/<id>/<date>.toml.")
+@click.option("--product", "products", multiple=True,
+              help="Only these product ids (repeatable or comma-separated; default: every product the guide gives).")
+@click.option("--force", is_flag=True, help="Replace tariff files that already exist in DIR.")
+def rates_import(guide: str, out_dir: str, products: tuple[str, ...], force: bool) -> None:
+    """Read an operator's price guide (PDF) into tariff files, each checked by the strict loader.
+
+    Knows Canada Post's Consumer (Counter) Prices and Business Prices (Small Business) guides,
+    2020 to 2022 editions.  Says which pages it read for what; a table that does not read as a
+    price table is reported and not written (exit 1); an unknown document is refused (exit 2).
+    """
+    from postcheck.tariffs.guides import import_guide, write_imported
+
+    wanted = _split(products)
+    result = import_guide(guide, products=wanted or None)
+    click.echo(f"{guide}: {result.document}")
+    for use in sorted(result.pages, key=lambda u: (u.page, u.what)):
+        click.echo(f"  p. {use.page:<3} {use.what}")
+    for path in write_imported(result, out_dir, force=force):
+        click.echo(f"wrote {path}")
+    for problem in result.problems:
+        click.echo(f"postcheck: not imported: {problem}", err=True)
+    if not result.tariffs:
+        click.echo("postcheck: error: nothing was imported", err=True)
+        sys.exit(EXIT_INPUT)
+    if result.problems:
+        sys.exit(EXIT_FINDINGS)
 
 
 # ---------------------------------------------------------------------------- entry point

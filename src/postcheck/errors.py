@@ -136,6 +136,11 @@ class LabelReadError(FileProblem, ValueError):
     """A label file (JSON, CSV, PDF) cannot be read at all."""
 
 
+class GuideError(FileProblem, ValueError):
+    """A price guide that cannot be imported: not a PDF, a document postcheck does not know,
+    or a table that does not read as the guide's own layout says it should."""
+
+
 class InvalidLabel(PostcheckError, ValueError):
     """A label that cannot be read into the label model.
 

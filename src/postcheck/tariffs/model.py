@@ -152,6 +152,12 @@ class Tariff:
     volumetric: Volumetric | None
     surcharges: tuple[Surcharge, ...]
     examples: tuple[Example, ...]
+    #: The product this table prices, shared by its price plans (``tracked_packet_usa`` for
+    #: ``tracked_packet_usa_small_business``); the id itself when the file does not say.
+    product: str = ""
+    #: The price plan (``counter``, ``small_business``, ``retail``, ``commercial``), if the
+    #: operator sells the product at more than one price.
+    plan: str | None = None
 
     @property
     def undated(self) -> bool:
@@ -167,6 +173,8 @@ class Tariff:
             "id": self.id,
             "name": self.name,
             "operator": self.operator,
+            "product": self.product,
+            "plan": self.plan,
             "currency": self.currency,
             "effective_from": self.effective_from.isoformat() if self.effective_from else None,
             "effective_until": self.effective_until.isoformat() if self.effective_until else None,
@@ -282,7 +290,7 @@ class _Reader:
         return out
 
 
-_TOP = {"format", "id", "operator", "name", "aliases", "currency", "effective_from",
+_TOP = {"format", "id", "operator", "name", "product", "plan", "aliases", "currency", "effective_from",
         "effective_until", "origins", "customs_form", "notes", "source", "weight", "zones", "steps",
         "beyond", "formula", "limits", "oversize", "volumetric", "surcharges", "examples"}
 _TOP_REQUIRED = {"format", "id", "operator", "name", "currency", "origins", "customs_form",
@@ -347,6 +355,12 @@ def parse_tariff(doc: dict[str, Any], path: str) -> Tariff:
     if not isinstance(aliases, list):
         raise r.fail("aliases", "expected a list of strings")
     aliases = tuple(r.string(a, f"aliases[{i}]") for i, a in enumerate(aliases))
+    product = r.string(doc["product"], "product") if "product" in doc else tid
+    if not _ID.match(product):
+        raise r.fail("product", f"expected lower-case letters, digits, '_', '-', '.', got {product!r}")
+    plan = r.string(doc["plan"], "plan") if "plan" in doc else None
+    if plan is not None and not _ID.match(plan):
+        raise r.fail("plan", f"expected lower-case letters, digits, '_', such as \"small_business\", got {plan!r}")
     currency = doc["currency"]
     if not is_currency(currency):
         raise r.fail("currency", f"expected an ISO 4217 code such as \"CAD\", got {currency!r}")
@@ -580,6 +594,7 @@ def parse_tariff(doc: dict[str, Any], path: str) -> Tariff:
         rounding_text=str(rounding), zones_by=by, zone_names=zone_names, countries=countries,
         destinations=destinations, steps=tuple(steps), beyond=beyond, formula=formula, limits=limits,
         oversize=oversize, volumetric=volumetric, surcharges=tuple(surcharges), examples=tuple(examples),
+        product=product, plan=plan,
     )
 
 
