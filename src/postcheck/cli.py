@@ -114,10 +114,12 @@ def cli(ctx: click.Context) -> None:
                              "(Regular Parcel rate code, USPS Ground Advantage zone).")
 @click.option("--date", "date_text", help="Shipping date (YYYY-MM-DD); default today.")
 @click.option("--all", "show_all", is_flag=True, help="Also list products from other origins.")
+@click.option("--plan", help="Price plan the shipper pays (counter, small_business; 'all' for every plan); "
+                             "default: each product's default plan (Canada Post: counter).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @rates_option
 def quote(origin: str, destination: str, weight: str, dims: str | None, zone: str | None, date_text: str | None,
-          show_all: bool, fmt: str, rates_dirs: tuple[str, ...]) -> None:
+          show_all: bool, plan: str | None, fmt: str, rates_dirs: tuple[str, ...]) -> None:
     """Price a parcel with every product that can carry it, cheapest first, and say why the
     others cannot."""
     from postcheck.errors import UnitError
@@ -140,7 +142,7 @@ def quote(origin: str, destination: str, weight: str, dims: str | None, zone: st
     date = date or dt.date.today()
     rates = load_rates(rates_dirs)
     priced, refused = do_quote(rates, origin=o, destination=d, weight_g=grams, date=date, dims_mm=dims_mm,
-                               zone=zone, include_other_origins=show_all)
+                               zone=zone, include_other_origins=show_all, plan=plan)
     if fmt == "json":
         click.echo(json.dumps({"origin": o, "destination": d, "weight": format_weight(grams),
                                "weight_g": f"{grams.normalize():f}", "date": date.isoformat(),
