@@ -27,6 +27,7 @@ import sys
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from postcheck.tariffs.guides import worked_example
 from postcheck.tariffs.toml_out import to_toml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -85,21 +86,8 @@ def read_csv(name: str) -> list[dict[str, str]]:
 
 def ex(weight, price=None, refused=None, destination=None, zone=None, dimensions=None,
        why=None):
-    e: dict = {}
-    if why:
-        e["_comment"] = [why]
-    e["weight"] = weight
-    if destination is not None:
-        e["destination"] = destination
-    if zone is not None:
-        e["zone"] = zone
-    if dimensions is not None:
-        e["dimensions"] = dimensions
-    if price is not None:
-        e["price"] = price
-    else:
-        e["refused"] = refused
-    return e
+    return worked_example(weight, destination=destination, price=price, refused=refused, zone=zone,
+                          dimensions=dimensions, why=why)
 
 
 # --------------------------------------------------------------------------- Canada Post

@@ -205,7 +205,8 @@ def _split(values: Iterable[str]) -> list[str]:
 
 
 def run_checks(label_path: str, *, measured: str | None, tolerance: str | None, date_text: str | None,
-               select: Iterable[str], ignore: Iterable[str], items_path: str | None, rates_dirs: Iterable[str]):
+               select: Iterable[str], ignore: Iterable[str], items_path: str | None, rates_dirs: Iterable[str],
+               plan: str | None = None):
     """Check every label in a file: ``(reports, unreadable [(source, message)])``."""
     from postcheck.checker import check
     from postcheck.config import Settings, find_settings
@@ -219,6 +220,7 @@ def run_checks(label_path: str, *, measured: str | None, tolerance: str | None, 
     sel = sel or list(settings.select)
     ign = ign or list(settings.ignore)
     tolerance = tolerance or settings.tolerance
+    plan = plan or settings.price_plan
     rates_dirs = [*settings.rates, *rates_dirs]
     try:
         Selection(sel or None, ign)
@@ -234,7 +236,8 @@ def run_checks(label_path: str, *, measured: str | None, tolerance: str | None, 
             continue
         try:
             reports.append(check(li.label, measured_weight=measured, rates=rates, as_of=as_of, select=sel or None,
-                                 ignore=ign, tolerance=tolerance, source=li.source, parcel_id=li.parcel_id))
+                                 ignore=ign, tolerance=tolerance, source=li.source, parcel_id=li.parcel_id,
+                                 plan=plan))
         except PostcheckError as e:
             bad.append((li.source, str(e)))
     return reports, bad
@@ -243,11 +246,13 @@ def run_checks(label_path: str, *, measured: str | None, tolerance: str | None, 
 @cli.command()
 @click.argument("label_path", metavar="LABEL", type=click.Path(dir_okay=False))
 @_common_check_options
+@click.option("--plan", help="Price plan the shipper pays (counter, small_business) for products sold at "
+                             "several; also price_plan in the settings.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]), default="text",
               show_default=True)
 def check(label_path: str, measured: str | None, tolerance: str | None, date_text: str | None,
           select: tuple[str, ...], ignore: tuple[str, ...], items_path: str | None, rates_dirs: tuple[str, ...],
-          fmt: str) -> None:
+          plan: str | None, fmt: str) -> None:
     """Check a label (JSON, JSON Lines, CSV or PDF): what is wrong, why, how much, and the fix.
 
     Exit status 0 when no finding is an error, 1 when one is, 2 when the label cannot be read.
@@ -255,7 +260,8 @@ def check(label_path: str, measured: str | None, tolerance: str | None, date_tex
     from postcheck.report import to_csv, to_json, to_text
 
     reports, bad = run_checks(label_path, measured=measured, tolerance=tolerance, date_text=date_text,
-                              select=select, ignore=ignore, items_path=items_path, rates_dirs=rates_dirs)
+                              select=select, ignore=ignore, items_path=items_path, rates_dirs=rates_dirs,
+                              plan=plan)
     if fmt == "json":
         if len(reports) == 1 and not bad:
             click.echo(to_json(reports[0]))

@@ -150,3 +150,50 @@ def test_command_writes_valid_files(tmp_path: Path) -> None:
     quoted = runner.invoke(cli, ["quote", "--from", "CA", "--to", "US", "--weight", "500g", "--date", "2022-03-01",
                                  "--plan", "small_business"])
     assert quoted.exit_code == 0 and "CAD 17.95" in quoted.output and "18.97" not in quoted.output
+
+
+SB_LABEL = {"service": "tracked_packet_usa", "origin": "CA", "destination": "US", "ship_date": "2022-03-01",
+            "currency": "CAD", "postage_paid": "17.95", "form": "CN23", "category": "gift",
+            "gross_weight": "500 g",
+            "items": [{"description": "Wool scarf", "quantity": 1, "net_weight": "460 g", "value": "40.00",
+                       "hs_code": "6117.10", "origin_country": "CA"}]}
+
+
+def test_small_business_postage_is_not_a_shortfall() -> None:
+    """Tracked Packet USA, 0.5 kg, 2022-03-01: CAD 17.95 is the Small Business price, not a
+    CAD 1.02 shortfall against the counter's 18.97."""
+    from postcheck import check
+
+    r = check(SB_LABEL)
+    assert r.ok and not [f for f in r.findings if f.name == "postage-insufficient"]
+    assert r.tariff.id == "tracked_packet_usa_small_business"
+    assert any("small business price" in n and "17.95" in n for n in r.notes)
+    # a shortfall no plan explains stays one
+    short = check(dict(SB_LABEL, postage_paid="17.00"))
+    assert [f.name for f in short.findings] == ["postage-insufficient"]
+    assert short.postage.shortfall == Decimal("1.97") and short.tariff.id == "tracked_packet_usa"
+    # naming the plan: counter prices are then required
+    counter = check(SB_LABEL, plan="counter")
+    assert counter.postage.shortfall == Decimal("1.02")
+    assert check(SB_LABEL, plan="small_business").tariff.id == "tracked_packet_usa_small_business"
+    from postcheck.errors import InvalidLabel
+
+    with pytest.raises(InvalidLabel, match="plan"):
+        check(SB_LABEL, plan="wholesale")
+
+
+def test_batch_agrees_on_plans() -> None:
+    """The batch engine's fast path leaves a label short of its plan's price to check(), which
+    knows the other plans: the verdicts are check()'s."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    from postcheck import check
+    from postcheck.batch import check_frame
+
+    paid = ["17.95", "17.00", "18.97"]
+    item = SB_LABEL["items"][0]
+    frame = pd.DataFrame([{**{k: v for k, v in SB_LABEL.items() if k != "items"}, "postage_paid": p,
+                           **{f"item1_{k}": str(v) for k, v in item.items()}} for p in paid])
+    got = check_frame(frame)
+    assert list(got["verdict"]) == [check(dict(SB_LABEL, postage_paid=p)).verdict for p in paid]
+    assert list(got["shortfall"]) == ["0.00", "1.97", "0.00"]

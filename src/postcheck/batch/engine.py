@@ -615,6 +615,14 @@ class Engine:
                 pr = vt.price(net[m], z_idx[m], vol[m])
                 net_ok[m], net_price[m], net_key[m] = pr.ok, pr.price, pr.step_key
 
+        # a label paying less than its plan's price may be paying another price plan's (a small
+        # business paying Small Business prices): check() settles that, row by row
+        plans_t = np.array([len(self.rates.plans(t.id)) > 1 for t in self._tariffs] or [False])
+        other_plan = fast & req_ok & paid_p & (paid < req) & plans_t[np.maximum(t_idx, 0)]
+        if other_plan.any():
+            slow |= other_plan
+            fast &= ~other_plan
+
         # -- findings
         has_form = form > 0
         commercial = (cat == _CATS.index("sale_of_goods")) | (cat == _CATS.index("commercial_sample"))

@@ -36,7 +36,7 @@ from typing import Any, Iterable
 from postcheck.errors import GuideError
 from postcheck.tariffs.guide_pdf import Guide
 
-__all__ = ["Imported", "PageUse", "import_guide", "PRODUCTS", "PLAN_SUFFIX", "recognise"]
+__all__ = ["Imported", "PageUse", "import_guide", "worked_example", "PRODUCTS", "PLAN_SUFFIX", "recognise"]
 
 _MONTHS = {m: i + 1 for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july",
                                            "august", "september", "october", "november", "december"))}
@@ -549,16 +549,26 @@ def _examples(product: Product, doc: dict[str, Any], steps: list[tuple[Decimal, 
     return out
 
 
-def _ex(weight: str, price: str | None, destination: str, zone: str | None, why: str,
-        refused: str | None = None) -> dict[str, Any]:
-    e: dict[str, Any] = {"_comment": [why], "weight": weight, "destination": destination}
+def worked_example(weight: str, *, destination: str, price: str | None = None, refused: str | None = None,
+                   zone: str | None = None, dimensions: str | None = None, why: str | None = None) -> dict[str, Any]:
+    """One ``[[examples]]`` entry: a parcel in, a price (or a refusal) out, with why as its comment."""
+    e: dict[str, Any] = {"_comment": [why]} if why else {}
+    e["weight"] = weight
+    e["destination"] = destination
     if zone is not None:
         e["zone"] = zone
+    if dimensions is not None:
+        e["dimensions"] = dimensions
     if price is not None:
         e["price"] = price
     else:
         e["refused"] = refused
     return e
+
+
+def _ex(weight: str, price: str | None, destination: str, zone: str | None, why: str,
+        refused: str | None = None) -> dict[str, Any]:
+    return worked_example(weight, destination=destination, price=price, refused=refused, zone=zone, why=why)
 
 
 # ---------------------------------------------------------------------------- checking and writing
