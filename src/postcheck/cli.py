@@ -334,7 +334,7 @@ def schema() -> None:
 
 @cli.group("rates", cls=_Group)
 def rates_group() -> None:
-    """Tariff tables: list, show, validate, import a price guide."""
+    """Tariff tables: list, show, validate, import a price guide, diff editions, chart them."""
 
 
 @rates_group.command("list")
@@ -449,6 +449,69 @@ def rates_import(guide: str, out_dir: str, products: tuple[str, ...], force: boo
         sys.exit(EXIT_INPUT)
     if result.problems:
         sys.exit(EXIT_FINDINGS)
+
+
+@rates_group.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--all", "show_all", is_flag=True, help="List unchanged prices too.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@rates_option
+def rates_diff(old: str, new: str, show_all: bool, fmt: str, rates_dirs: tuple[str, ...]) -> None:
+    """What changed between two editions: per product, step and zone, with the percentage.
+
+    OLD and NEW are each a tariff file, a tariff folder, or ID@DATE (the table in force that
+    day), e.g. 'postcheck rates diff tracked_packet_usa@2020-03-01 tracked_packet_usa@2022-03-01'.
+    """
+    from postcheck.tariffs.compare import diff_editions, editions
+
+    rates = load_rates(rates_dirs)
+    diffs = diff_editions(editions(old, rates), editions(new, rates))
+    if not diffs:
+        raise InputProblem(f"{old} and {new} have no product in common")
+    if fmt == "json":
+        click.echo(json.dumps([{
+            "id": d.id, "old": {"effective_from": d.old.date_label, "file": d.old.path},
+            "new": {"effective_from": d.new.date_label, "file": d.new.path}, "currency": d.new.currency,
+            "prices": [{"step": c.step, "zone": c.zone, "old": None if c.old is None else f"{c.old:.2f}",
+                        "new": None if c.new is None else f"{c.new:.2f}",
+                        "percent": None if c.percent is None else f"{c.percent:.2f}"}
+                       for c in (d.changes if show_all else d.changed)],
+            "countries": [{"country": c, "old": a, "new": b} for c, a, b in d.countries],
+            "other": d.other} for d in diffs], indent=2, ensure_ascii=False))
+        return
+    for d in diffs:
+        pcts = [c.percent for c in d.changed if c.percent is not None]
+        span = f", {min(pcts):+.2f}% to {max(pcts):+.2f}%" if pcts else ""
+        ids = d.id if d.old.id == d.new.id else f"{d.old.id} -> {d.new.id}"
+        click.echo(f"{ids}: {d.old.date_label} -> {d.new.date_label}, {d.new.currency} "
+                   f"({len(d.changed)} of {len(d.changes)} prices changed{span})")
+        for c in d.changes if show_all else d.changed:
+            click.echo(f"  {c.text()}")
+        for c, a, b in d.countries:
+            click.echo(f"  country {c}: zone {a or '-'} -> {b or '-'}")
+        for o in d.other:
+            click.echo(f"  {o}")
+
+
+@rates_group.command("chart")
+@click.argument("product")
+@click.option("-o", "--output", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="SVG file to write.")
+@click.option("--zone", help="Zone or rate code to draw (default: the product's first).")
+@click.option("--force", is_flag=True, help="Replace the output if it exists.")
+@rates_option
+def rates_chart(product: str, out_path: str, zone: str | None, force: bool, rates_dirs: tuple[str, ...]) -> None:
+    """Draw a product's price steps across its editions and price plans (SVG, reportlab graphics)."""
+    from postcheck.output import write_atomic
+    from postcheck.tariffs.chart import price_chart_svg
+
+    rates = load_rates(rates_dirs)
+    ids = list(dict.fromkeys([rates.resolve(product), *rates.plans(product).values()]))
+    tables = sorted((t for pid in ids for t in rates.tables(pid)),
+                    key=lambda t: (t.effective_from or dt.date.min, t.plan or ""))
+    write_atomic(out_path, price_chart_svg(tables, zone=zone), force=force)
+    click.echo(f"wrote {out_path} ({len(tables)} tables of {', '.join(ids)})")
 
 
 # ---------------------------------------------------------------------------- entry point

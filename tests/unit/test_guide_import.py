@@ -197,3 +197,32 @@ def test_batch_agrees_on_plans() -> None:
     got = check_frame(frame)
     assert list(got["verdict"]) == [check(dict(SB_LABEL, postage_paid=p)).verdict for p in paid]
     assert list(got["shortfall"]) == ["0.00", "1.97", "0.00"]
+
+
+def test_rates_diff_with_percentages() -> None:
+    runner = CliRunner()
+    r = runner.invoke(cli, ["rates", "diff", "tracked_packet_usa@2020-03-01", "tracked_packet_usa@2022-03-01"])
+    assert r.exit_code == 0, r.output
+    assert "tracked_packet_usa: 2020-01-13 -> 2021-09-13, CAD (6 of 6 prices changed, +0.60% to +6.14%)" in r.output
+    assert "up to 0.5 kg  US  18.57 -> 18.97  +2.15%" in r.output
+    plans = runner.invoke(cli, ["rates", "diff", "tracked_packet_usa@2022-03-01",
+                                "tracked_packet_usa_small_business@2022-03-01", "--format", "json"])
+    import json
+
+    doc = json.loads(plans.output)
+    half = next(p for p in doc[0]["prices"] if p["step"] == "up to 0.5 kg")
+    assert half == {"step": "up to 0.5 kg", "zone": "US", "old": "18.97", "new": "17.95", "percent": "-5.38"}
+    bad = runner.invoke(cli, ["rates", "diff", "tracked_packet_usa", "tracked_packet_usa@2022-03-01"])
+    assert bad.exit_code == 2 and "ID@YYYY-MM-DD" in bad.output
+
+
+def test_rates_chart_writes_svg(tmp_path: Path) -> None:
+    out = tmp_path / "chart.svg"
+    r = CliRunner().invoke(cli, ["rates", "chart", "tracked_packet_usa", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    svg = out.read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    for label in ("2020-01-13 (counter)", "2021-01-11 (small_business)", "2021-09-13 (counter)"):
+        assert label in svg
+    again = CliRunner().invoke(cli, ["rates", "chart", "tracked_packet_usa", "-o", str(out)])
+    assert again.exit_code == 2  # never over an existing file without --force
