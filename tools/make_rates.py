@@ -3,7 +3,7 @@
 Canada Post's tables are imported from the operator's price guides in
 ../shared/reference/price-guides by postcheck's own importer (``postcheck rates import``), every
 edition, consumer (counter) and small business; the other tables are copied from the reference
-extracts in ../shared/reference and tools/usps_country_iso2.csv (made by
+extracts in ../shared/reference and src/postcheck/data/usps_country_iso2.csv (made by
 tools/resolve_usps_countries.py). Writes rates/**/*.toml in the format of docs/tariff-format.md.
 Output is deterministic: running it twice gives identical files. Run it with postcheck
 installed (the repository's virtual environment).
@@ -33,7 +33,7 @@ from postcheck.tariffs.toml_out import to_toml
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO.parent / "shared" / "reference"
 RATES = REPO / "rates"
-USPS_ISO = REPO / "tools" / "usps_country_iso2.csv"
+USPS_ISO = REPO / "src" / "postcheck" / "data" / "usps_country_iso2.csv"
 
 CP_DATE = dt.date(2021, 9, 13)
 USPS_DOC = "USPS Notice 123 Price List"
@@ -312,14 +312,14 @@ def usps_fcpis(kind: str) -> dict:
              for r in rows]
     countries, not_served = usps_countries("fcpis_group")
     label = {"retail": "Retail", "commercial": "Commercial"}[kind]
-    page = {"retail": "42", "commercial": "51"}[kind]
+    page = {"retail": "42", "commercial": "51"}[kind]  # PDF pages (= the pages' printed numbers)
     notes = [
         "Weight bands 1-8, 9-32, 33-48, 49-64 oz; USPS rounds up to the next whole ounce "
         "(weight.rounding = 1 oz).",
-        "Country -> price group from the Notice 123 country price-group list (pp.55-61; "
+        "Country -> price group from the Notice 123 country price-group list (pp.56-61; "
         "usps_country_price_groups_2025-10-05.csv, column fcpis_group). Country names were "
         "mapped to ISO alpha-2 with pycountry plus a hand table "
-        "(tools/resolve_usps_countries.py -> tools/usps_country_iso2.csv). Kosovo is mapped as "
+        "(tools/resolve_usps_countries.py -> src/postcheck/data/usps_country_iso2.csv). Kosovo is mapped as "
         "XK (user-assigned, no ISO code); Ascension as AC and Tristan da Cunha as TA (ISO "
         "exceptionally reserved), Saint Helena as SH.",
         "Not served (fcpis_group n/a): " + ", ".join(sorted(not_served)) + ". Destinations "
@@ -369,12 +369,14 @@ def usps_fcpis(kind: str) -> dict:
         "id": f"fcpis_{kind}",
         "operator": "USPS",
         "name": f"First-Class Package International Service ({label})",
+        "product": "fcpis",
+        "plan": kind,
         "currency": "USD",
         "effective_from": USPS_DATE,
         "origins": ["US"],
         "customs_form": "CN22",
         "notes": notes,
-        "source": {"document": USPS_DOC, "pages": f"{page}, 55-61", "reference": ref},
+        "source": {"document": USPS_DOC, "pages": f"{page}, 56-61", "reference": ref},
         "weight": {"unit": "oz", "rounding": "1 oz"},
         "zones": {"by": "country", "names": zones, "countries": countries},
         "steps": steps,
@@ -402,7 +404,7 @@ def usps_ground_advantage(kind: str) -> dict:
     if [s["up_to"] for s in steps] != expected or oversize is None:
         raise ValueError("unexpected Ground Advantage grid")
     label = {"retail": "Retail", "commercial": "Commercial"}[kind]
-    page = {"retail": "7", "commercial": "14"}[kind]
+    page = {"retail": "7", "commercial": "15"}[kind]
     examples = {
         "retail": [
             ex("4 oz", "7.20", destination="US", zone="1", why="Step edge: 4 oz, zone 1: 7.20"),
@@ -418,9 +420,13 @@ def usps_ground_advantage(kind: str) -> dict:
             ex("2 lb", "9.85", destination="US", zone="1", dimensions="12.4 x 12 x 12 in",
                why="Sides round to 12 x 12 x 12 = 1728 in^3, not over 1728: actual 2 lb, "
                    "zone 1: 9.85"),
-            ex("5 lb", "101.00", destination="US", zone="1", dimensions="62 x 12 x 12 in",
-               why="Length + girth 62 + 48 = 110 in > 108: oversized price, zone 1: 101.00 "
-                   "(no nonstandard surcharges bundled)"),
+            ex("5 lb", "127.40", destination="US", zone="1", dimensions="62 x 12 x 12 in",
+               why="Length + girth 62 + 48 = 110 in > 108: oversized price, zone 1: 101.00, "
+                   "+ length over 30 in 8.40 + volume 8928 in^3 over 3456 in^3 18.00 = 127.40"),
+            ex("1 lb", "13.10", destination="US", zone="1", dimensions="25 x 10 x 4 in",
+               why="1 lb, zone 1: 9.10 + length 25 in over 22 in (up to 30 in) 4.00 = 13.10"),
+            ex("1 lb", "17.50", destination="US", zone="1", dimensions="31 x 10 x 4 in",
+               why="1 lb, zone 1: 9.10 + length 31 in over 30 in 8.40 = 17.50 (not the 4.00 fee too)"),
             ex("71 lb", refused="over-weight-limit", destination="US", zone="1",
                why="Over 70 lb"),
             ex("5 lb", refused="over-size-limit", destination="US", zone="1",
@@ -450,6 +456,8 @@ def usps_ground_advantage(kind: str) -> dict:
         "id": f"ground_advantage_{kind}",
         "operator": "USPS",
         "name": f"USPS Ground Advantage ({label})",
+        "product": "ground_advantage",
+        "plan": kind,
         "currency": "USD",
         "effective_from": USPS_DATE,
         "origins": ["US"],
@@ -471,13 +479,13 @@ def usps_ground_advantage(kind: str) -> dict:
             "own calculator help https://cns.usps.com/modals/girth.html says to round off "
             "length, width and height before calculating). Both texts predate Ground Advantage "
             "(divisor 194); no 2025 DMM/Notice 123 text for the rounding was found.",
-            "Nonstandard-size surcharges (length over 22 in, over 30 in, volume over 2 cu ft) "
-            "are NOT bundled: the only figures found were third-party and undated for this "
-            "edition (docs.xpsship.com 'USPS Non-Standard Package and Non-Compliance Fees' and "
-            "shippingschool.com 'USPS Non-Standard Fees', both giving $4.00 / $8.40 / $18.00 "
-            "for Ground Advantage), and ecommercebytes.com reports a 2025 restructuring of "
-            "these fees; no USPS source for the 2025-07-13 or 2025-10-05 amounts was found.",
-            "The dimension non-compliance fee is not bundled (not in the reference data).",
+            "Surcharges from the notes under the price table (Notice 123 p.7 notes 3-5 retail, p.15 "
+            "notes 5-7 commercial): length over 22 in up to 30 in $4.00, over 30 in $8.40, volume over 2 "
+            "cubic feet (3456 in^3) $18.00, on actual sizes. The notes exempt no price, so they are added "
+            "to the Oversized price too. The $4.00 fee for tubes, cans, boxes and liquids (note 6 / 8) "
+            "depends on the contents, which a label does not give: not applied.",
+            "The live animal fee and (commercial) the package quality, unmanifested and dimension "
+            "noncompliance fees are not applied: they depend on what the label does not say.",
             USPS_FOUND,
         ],
         "source": {"document": USPS_DOC, "pages": page, "reference": ref},
@@ -486,6 +494,12 @@ def usps_ground_advantage(kind: str) -> dict:
         "steps": steps,
         "limits": {"max_weight": "70 lb", "max_length_plus_girth": "130 in"},
         "oversize": {"length_plus_girth_over": "108 in", "prices": oversize},
+        "surcharges": [
+            {"name": "Length over 22 in, up to 30 in", "longest_side_over": "22 in",
+             "longest_side_up_to": "30 in", "amount": "4.00"},
+            {"name": "Length over 30 in", "longest_side_over": "30 in", "amount": "8.40"},
+            {"name": "Volume over 2 cubic feet (3456 in^3)", "volume_over": "3456 in^3", "amount": "18.00"},
+        ],
         "volumetric": {
             "applies_over_volume": "1728 in^3",
             "divisor": "166",
@@ -740,17 +754,29 @@ def price_of(t: dict, e: dict) -> tuple[str, str]:
             vw = vol / Decimal(v["divisor"])
             vw = ceil_to(vw, weight_in(v["result_rounding"], v["weight_unit"]))
             w = max(w, vw * G_PER[v["weight_unit"]] / G_PER[unit])
+    extra = Decimal(0)
+    if dims_cm:
+        a, b, c = dims_cm
+        for sc in t.get("surcharges", []):
+            if "volume_over" in sc:
+                v, u = qty(sc["volume_over"].replace("^3", ""), CM_PER)
+                hit = a * b * c > v * CM_PER[u] ** 3
+            else:
+                hi = sc.get("longest_side_up_to")
+                hit = a > length_cm(sc["longest_side_over"]) and (hi is None or a <= length_cm(hi))
+            if hit:
+                extra += Decimal(sc["amount"])
     if dims_cm and "oversize" in t:
         a, b, c = dims_cm
         if a + 2 * (b + c) > length_cm(t["oversize"]["length_plus_girth_over"]):
-            return "price", t["oversize"]["prices"][zone]
+            return "price", f"{Decimal(t['oversize']['prices'][zone]) + extra:.2f}"
     if "formula" in t:
         f = t["formula"]
         p = Decimal(f["per_piece"]) + Decimal(f["per_unit"]) * w
         return "price", str(p.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     for s in t["steps"]:
         if w <= Decimal(s["up_to"]):
-            return "price", s["prices"][zone]
+            return "price", f"{Decimal(s['prices'][zone]) + extra:.2f}"
     if "beyond" not in t:
         return "refused", "over-weight-limit"
     last = t["steps"][-1]

@@ -90,7 +90,9 @@ def test_plans_price_the_same_parcel_differently() -> None:
         "small_business": Decimal("17.95")}
     assert rates.plan_of("tracked_packet_usa", "small_business") == "tracked_packet_usa_small_business"
     assert rates.plan_of("tracked_packet_usa", None) == "tracked_packet_usa"
-    assert rates.plan_of("fcpis_retail", "small_business") == "fcpis_retail"  # no plans: itself
+    assert rates.plan_of("fcpis", None) == "fcpis_retail"  # USPS: retail unless commercial is named
+    assert rates.plan_of("fcpis_retail", "commercial") == "fcpis_commercial"
+    assert rates.plan_of("warenpost_international_kilo", "commercial") == "warenpost_international_kilo"
 
 
 def test_2020_layout() -> None:
@@ -128,10 +130,6 @@ def test_unknown_documents_are_refused(tmp_path: Path) -> None:
     text.write_text("not a pdf", encoding="utf-8")
     with pytest.raises(GuideError, match="not a readable PDF"):
         import_guide(text)
-    usps = GUIDES / "usps_notice123_2025-10-05.pdf"
-    if usps.is_file():
-        with pytest.raises(GuideError, match="USPS Notice 123"):
-            import_guide(usps)
 
 
 def test_command_writes_valid_files(tmp_path: Path) -> None:
@@ -226,3 +224,47 @@ def test_rates_chart_writes_svg(tmp_path: Path) -> None:
         assert label in svg
     again = CliRunner().invoke(cli, ["rates", "chart", "tracked_packet_usa", "-o", str(out)])
     assert again.exit_code == 2  # never over an existing file without --force
+
+
+USPS = GUIDES / "usps_notice123_2025-10-05.pdf"
+
+
+def test_notice_123_reproduces_the_bundled_usps_tables() -> None:
+    """The USPS tables bundled from the reference extracts, read again from the Notice itself:
+    steps, zones, the 219-country price-group list (two names printed over two lines), the
+    Oversized prices and the length and volume fees of the notes under the table."""
+    r = import_guide(guide(USPS))
+    assert not r.problems
+    assert sorted(r.tariffs) == ["usps/fcpis_commercial/2025-10-05.toml", "usps/fcpis_retail/2025-10-05.toml",
+                                 "usps/ground_advantage_commercial/2025-10-05.toml",
+                                 "usps/ground_advantage_retail/2025-10-05.toml"]
+    for rel, doc in r.tariffs.items():
+        bundled = tomllib.loads((bundled_dir() / rel).read_text(encoding="utf-8"))
+        for key in ("zones", "steps", "limits", "oversize", "volumetric", "surcharges", "weight", "currency",
+                    "effective_from", "product", "plan"):
+            assert doc.get(key) == bundled.get(key), (rel, key)
+        assert doc["source"]["pages"] == bundled["source"]["pages"]
+    fcpis = r.tariffs["usps/fcpis_retail/2025-10-05.toml"]
+    assert len(fcpis["zones"]["countries"]) == 218  # 219 listed, Somalia not served (n/a)
+    assert "SO" not in fcpis["zones"]["countries"]
+    assert fcpis["zones"]["countries"]["GB"] == "20" and fcpis["zones"]["countries"]["KP"] == "4"
+    assert fcpis["steps"][0]["prices"]["1"] == "17.85"  # p. 42: 1-8 oz, group 1
+    ga = r.tariffs["usps/ground_advantage_commercial/2025-10-05.toml"]
+    assert ga["oversize"]["prices"]["1"] == "98.25" and ga["source"]["pages"] == "15"
+
+
+def test_length_fee_up_to_bound() -> None:
+    """Notice 123 p. 7: over 22 in up to 30 in, $4.00; over 30 in, $8.40 (not both)."""
+    from postcheck.units import parse_dimensions
+
+    rates = Rates.load(env=False)
+    t = rates.select("ground_advantage_retail", dt.date(2025, 11, 1)).tariff
+
+    def total(dims: str) -> Decimal:
+        return price_parcel(t, weight_g=parse_weight("1 lb"), destination="US", zone="1",
+                            dims_mm=parse_dimensions(dims)).price.amount
+
+    assert total("22 x 10 x 4 in") == Decimal("9.10")
+    assert total("25 x 10 x 4 in") == Decimal("13.10")
+    assert total("30 x 10 x 4 in") == Decimal("13.10")
+    assert total("31 x 10 x 4 in") == Decimal("17.50")

@@ -28,6 +28,8 @@ __all__ = ["Rates", "Layer", "Selected", "bundled_dir", "load_layer", "validate_
 #: A table with no end date is flagged as possibly out of date this long after it started.
 STALE_AFTER_DAYS = 400
 ENV_VAR = "POSTCHECK_RATES"
+#: The plan a product is quoted at when none is named and no table's id is the product's own.
+DEFAULT_PLANS = ("counter", "retail")
 _MAX_FILES = 2000
 
 
@@ -306,14 +308,19 @@ class Rates:
         return out
 
     def plan_of(self, product: str, plan: str | None) -> str:
-        """The id of ``product``'s table series at ``plan``; its default (the id equal to the
-        product's, else the first) when ``plan`` is ``None`` or the product has no such plan."""
+        """The id of ``product``'s (or of the product of the id ``product``) table series at ``plan``; its default (the id equal to the
+        product's, else its counter or retail plan) when ``plan`` is ``None`` or the product has
+        no such plan."""
         members = [pid for pid in self.ids() if self.tables(pid)[0].product == product]
-        if plan is not None:
-            for pid in members:
-                if self.tables(pid)[0].plan == plan:
-                    return pid
-        return product if product in members else members[0]
+        if not members:  # a product id given for the product (fcpis_retail for fcpis)
+            product = self.tables(product)[0].product
+            members = [pid for pid in self.ids() if self.tables(pid)[0].product == product]
+        by_plan = {self.tables(pid)[0].plan: pid for pid in reversed(members)}
+        if plan is not None and plan in by_plan:
+            return by_plan[plan]
+        if product in members:
+            return product
+        return next((by_plan[p] for p in DEFAULT_PLANS if p in by_plan), members[0])
 
     def other_plan_prices(self, service: str, date: dt.date, *, weight_g: Decimal, destination: str,
                           zone: str | None = None,

@@ -49,6 +49,7 @@ _ROW_UP_TO = re.compile(rf"^(?:Up to|Over \d+(?:\.\d+)? ?k?g up to) (\d+(?:\.\d+
 _ONLY_PRICES = re.compile(rf"^{_PRICES}$")
 _ADD_PER = re.compile(r"(?i)ADD PER (\d+(?:\.\d+)?)")
 _COUNTRY_ROW = re.compile(r"(?:^| )([^\d ][^\d]*?) ([A-Z]{2}) (\d{1,2}|N/A) (\d+(?:\.\d+)?)(?= |$)")
+_USPS_DATE = re.compile(r"(?i)Notice 123\W+Effective\s+(" + "|".join(_MONTHS) + r")\s+(\d{1,2})\s*,\s*(\d{4})")
 _SECTION = re.compile(r"(?i)international\W+(air|surface)\b")
 #: The guides convert kilograms to pounds at 2.2 lb a kilogram, rounded to 0.1 lb (24.0 kg is
 #: printed 52.8 lb): the pound column checks the kilogram column a row was read from.
@@ -134,20 +135,23 @@ class Kind:
 def recognise(guide: Guide) -> Kind:
     """What document this is, from its first pages.  Raises :class:`GuideError` otherwise."""
     head = guide.first_pages_text
-    if re.search(r"(?i)notice\s*123", head) and "USPS" in head or "Postal Explorer" in head:
-        raise GuideError(guide.path, "recognised as USPS Notice 123 (Price List); postcheck cannot import it "
-                                     "yet: its USPS tables are bundled from rates/usps (see 'postcheck rates list')")
+    if re.search(r"(?i)notice\s*123", head) and re.search(r"Postal Explorer|United States Postal Service", head):
+        return Kind("USPS", "retail and commercial", "Notice 123 Price List")
     canada_post = re.search(r"(?i)canada\s*post|canadapost\.ca|DK1970\d", head)
     if canada_post and re.search(r"(?i)small\s+business", head) and re.search(r"(?i)business\s+prices", head):
         return Kind("Canada Post", "small_business", "Business Prices - Solutions for Small Business")
     if canada_post and re.search(r"(?i)consumer(?:\s*\(counter\))?\s+prices", head):
         return Kind("Canada Post", "counter", "Consumer (Counter) Prices")
     raise GuideError(guide.path, "not a price guide postcheck knows (Canada Post Consumer Prices, Canada Post "
-                                 "Business Prices for Small Business); nothing was imported")
+                                 "Business Prices for Small Business, USPS Notice 123); nothing was imported")
 
 
 def _edition(guide: Guide) -> tuple[str, dt.date | None]:
     """("updated 2022-01-10" or "effective 2020-01-13", the date) from the cover page."""
+    m = _USPS_DATE.search(guide.text(1))
+    if m:
+        d = dt.date(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2)))
+        return f"effective {d.isoformat()}", d
     for m in _DATE.finditer(guide.text(1)):
         word = m.group(0).split()[0].lower()
         d = dt.date(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2)))
@@ -327,6 +331,9 @@ def _import(guide: Guide, wanted: set[str] | None) -> Imported:
     name = Path(guide.path).name
     document = f"{kind.operator} {kind.title} ({edition}; {name})"
     out = Imported(guide.path, document, kind.operator, kind.plan)
+    if kind.operator == "USPS":
+        _usps(guide, wanted, out)
+        return out
     suffix = PLAN_SUFFIX[kind.plan]
     chosen = [p for p in PRODUCTS if wanted is None or p.id in wanted or p.id + suffix in wanted]
     if wanted:
@@ -569,6 +576,255 @@ def worked_example(weight: str, *, destination: str, price: str | None = None, r
 def _ex(weight: str, price: str | None, destination: str, zone: str | None, why: str,
         refused: str | None = None) -> dict[str, Any]:
     return worked_example(weight, destination=destination, price=price, refused=refused, zone=zone, why=why)
+
+
+# ---------------------------------------------------------------------------- USPS Notice 123
+
+#: USPS products postcheck models: id -> (name, plan, product, what marks its page).
+USPS_PRODUCTS = {
+    "ground_advantage_retail": ("USPS Ground Advantage (Retail)", "retail", "ground_advantage",
+                                re.compile(r"USPS Ground Advantage\W+Retail\n")),
+    "ground_advantage_commercial": ("USPS Ground Advantage (Commercial)", "commercial", "ground_advantage",
+                                    re.compile(r"^Commercial\W+Parcels\nUSPS Ground Advantage\n")),
+    "fcpis_retail": ("First-Class Package International Service (Retail)", "retail", "fcpis",
+                     re.compile(r"^Retail\nFirst-Class Package International Service\nRetail Packages\n")),
+    "fcpis_commercial": ("First-Class Package International Service (Commercial)", "commercial", "fcpis",
+                         re.compile(r"First-Class Package International Service\W+Commercial Base\n")),
+}
+_OZ_ROW = re.compile(rf"^(\d+(?:\.\d+)?)(?: (oz))? {_PRICES}$")
+_BAND_ROW = re.compile(rf"^(\d+)[–-](\d+) {_PRICES}$")
+_GROUP_ROW = re.compile(r"^(\D.*?) ((?:(?:\d+|n/a) ){9}(?:\d+|n/a))$")
+_GROUP_VALUES = re.compile(r"^((?:(?:\d+|n/a) ){9}(?:\d+|n/a))$")
+#: Columns of Notice 123's "Country Price Groups" list, in order.
+USPS_GROUP_COLUMNS = ("pmei_group", "pmei_max_lb", "pmei_fre_group", "pmi_group", "pmi_max_lb", "pmi_fr_group",
+                      "fcmi_group", "fcpis_group", "ipa_group", "isal_group")
+
+
+def usps_country_codes() -> dict[str, str]:
+    """Notice 123's country names -> ISO 3166-1 alpha-2 (``postcheck/data/usps_country_iso2.csv``,
+    made by ``tools/resolve_usps_countries.py`` with pycountry and a hand table)."""
+    import csv
+    from importlib import resources
+
+    text = (resources.files("postcheck") / "data" / "usps_country_iso2.csv").read_text(encoding="utf-8")
+    return {r["country"]: r["iso2"] for r in csv.DictReader(text.splitlines())}
+
+
+def _usps(guide: Guide, wanted: set[str] | None, out: Imported) -> None:
+    if wanted:
+        unknown = wanted - set(USPS_PRODUCTS)
+        if unknown:
+            raise GuideError(guide.path, f"unknown product(s) {', '.join(sorted(unknown))}; this guide gives "
+                                         + ", ".join(USPS_PRODUCTS))
+    _m, effective = _edition(guide)
+    if effective is None:
+        raise GuideError(guide.path, "no 'Notice 123 • Effective <date>' on the cover page")
+    texts = {n: guide.text(n).replace("\u2014", "-") for n in range(1, guide.page_count + 1)}
+    groups, group_pages, unmapped = _usps_groups(guide, texts)
+    for pid, (name, plan, product, mark) in USPS_PRODUCTS.items():
+        if wanted and pid not in wanted:
+            continue
+        pages = [n for n, t in texts.items() if mark.search(t)]
+        try:
+            if len(pages) != 1:
+                raise _Skip(f"expected one page titled {name}, found {_pages(pages) or 'none'}")
+            n = pages[0]
+            if product == "ground_advantage":
+                doc = _usps_ground(guide, n, pid, name)
+            else:
+                if not groups:
+                    raise _Skip("no country price-group list found")
+                doc = _usps_fcpis(guide, n, pid, name, groups)
+        except _Skip as e:
+            out.problems.append(f"{pid}: {e}")
+            continue
+        doc_pages = [n] + (group_pages if product == "fcpis" else [])
+        doc.update({"product": product, "plan": plan})
+        head = {k: doc.pop(k) for k in ("format", "id", "operator", "name", "product", "plan")}
+        notes = [f"Read by 'postcheck rates import' from {Path(guide.path).name}, PDF page {n}."]
+        if product == "fcpis" and unmapped:
+            notes.append("Countries of the price-group list with no ISO code known to postcheck, left out "
+                         "(not served): " + ", ".join(unmapped) + ".")
+        final = {**head, "currency": "USD", "effective_from": effective, "origins": ["US"],
+                 "customs_form": "CN22" if product == "fcpis" else "none", "notes": notes,
+                 "source": {"document": out.document, "pages": _pages(doc_pages)}, **doc}
+        out.tariffs[f"usps/{pid}/{effective.isoformat()}.toml"] = final
+        out.pages.append(PageUse(n, f"{name} prices ({len(doc['steps'])} weight steps x "
+                                    f"{len(doc['zones']['names'])} {'zones' if product == 'ground_advantage' else 'price groups'})"))
+    if groups and (not wanted or wanted & {"fcpis_retail", "fcpis_commercial"}):
+        for n in group_pages:
+            out.pages.append(PageUse(n, f"country price groups ({len(groups)} countries in all)"))
+
+
+def _usps_groups(guide: Guide, texts: dict[int, str]) -> tuple[dict[str, dict[str, str]], list[int], list[str]]:
+    """``{ISO code: {column: group}}`` from the "Country Price Groups" list, its pages, and the
+    printed names with no ISO code."""
+    codes = usps_country_codes()
+    groups: dict[str, dict[str, str]] = {}
+    pages: list[int] = []
+    unmapped: list[str] = []
+    for n, t in texts.items():
+        if "Country Price Groups" not in t:
+            continue
+        found = 0
+        pending: list[str] = []  # a name printed over two lines, its groups on a third
+        for line in guide.lines(n):
+            m = _GROUP_ROW.match(line)
+            values = _GROUP_VALUES.match(line)
+            if values and pending:
+                name, row = " ".join(pending), values.group(1)
+            elif m:
+                name, row = m.group(1).strip(), m.group(2)
+            else:
+                pending.append(line)
+                continue
+            pending = []
+            iso = codes.get(name)
+            if iso is None:
+                unmapped.append(name)
+                continue
+            groups[iso] = dict(zip(USPS_GROUP_COLUMNS, row.split()))
+            found += 1
+        if found:
+            pages.append(n)
+    return groups, pages, unmapped
+
+
+def _usps_ground(guide: Guide, page: int, pid: str, name: str) -> dict[str, Any]:
+    zones: tuple[str, ...] | None = None
+    steps: list[tuple[Decimal, tuple[Decimal, ...]]] = []
+    oversize: tuple[Decimal, ...] | None = None
+    for line in guide.lines(page):
+        if zones is None:
+            zones = _zone_header(line) if line.startswith("1 2 3") else None
+            continue
+        if line.startswith("Oversized "):
+            oversize = _prices(line[len("Oversized "):])
+            break
+        m = _OZ_ROW.match(line)
+        if m:
+            prices = _prices(m.group(3))
+            if len(prices) != len(zones):
+                raise _Skip(f"p. {page}: the row {line!r} has {len(prices)} prices for {len(zones)} zones")
+            w = Decimal(m.group(1)) * (1 if m.group(2) else 16)
+            steps.append((w, prices))
+    if zones is None or not steps or oversize is None or len(oversize) != len(zones):
+        raise _Skip(f"p. {page}: no zone header, weight rows and Oversized row")
+    t = Table(page, None, zones, tuple(steps), None, "lines")
+    problems = _table_problems(t)
+    if problems:
+        raise _Skip("; ".join(problems))
+    names = list(zones)
+    ex_w = _num(steps[0][0])
+    notes = " ".join(guide.text(page).split())
+    m = re.search(r"more than (\d+) inches but not more than (\d+) inches, use (?:the )?oversized price", notes)
+    cube = re.search(r"exceed one cubic foot \(([\d,]+) cubic inches\)", notes)
+    if not m or not cube:
+        raise _Skip(f"p. {page}: the notes on oversized parcels and dimensional weight were not found")
+    over, most, cube_in = m.group(1), m.group(2), cube.group(1).replace(",", "")
+    surcharges = []
+    for lo, hi, amount in re.findall(r"exceed (\d+) inches but not greater than (\d+) inches in length, add "
+                                     r"\$(\d+\.\d{2})", notes):
+        surcharges.append({"name": f"Length over {lo} in, up to {hi} in", "longest_side_over": f"{lo} in",
+                           "longest_side_up_to": f"{hi} in", "amount": amount})
+    for lo, amount in re.findall(r"exceed (\d+) inches in length, add \$(\d+\.\d{2})", notes):
+        surcharges.append({"name": f"Length over {lo} in", "longest_side_over": f"{lo} in", "amount": amount})
+    for feet, cubic, amount in re.findall(r"exceed (\w+) cubic feet \((\d[\d,]*) cubic inches\), add "
+                                          r"\$(\d+\.\d{2})", notes):
+        cubic = cubic.replace(",", "")
+        surcharges.append({"name": f"Volume over {feet} cubic feet ({cubic} in^3)", "volume_over": f"{cubic} in^3",
+                           "amount": amount})
+    doc: dict[str, Any] = {
+        "format": 1, "id": pid, "operator": "USPS", "name": name,
+        "weight": {"unit": "oz", "rounding": "none"},
+        "zones": {"by": "input", "names": names, "destinations": ["US"]},
+        "steps": [{"up_to": _num(b), "prices": {z: _money(p) for z, p in zip(names, ps)}} for b, ps in steps],
+        "limits": {"max_weight": f"{_num(steps[-1][0] / 16)} lb", "max_length_plus_girth": f"{most} in"},
+        "oversize": {"length_plus_girth_over": f"{over} in",
+                     "prices": {z: _money(p) for z, p in zip(names, oversize)}},
+        # the guide names the rule (over one cubic foot, DMM 133.1.4 / 283.1.4); its divisor
+        # (166) and roundings are from the DMM, as the bundled tables' notes say
+        "volumetric": {"applies_over_volume": f"{cube_in} in^3", "divisor": "166", "length_unit": "in",
+                       "weight_unit": "lb", "dimension_rounding": "nearest", "result_rounding": "1 lb"},
+    }
+    if surcharges:
+        doc["surcharges"] = surcharges
+    fees = {}  # what a 62 x 12 x 12 in parcel pays on top (the notes exempt no price, Oversized included)
+    for sc in surcharges:
+        if "volume_over" in sc:
+            hit = 62 * 12 * 12 > int(sc["volume_over"].split()[0])
+        else:
+            lo = int(sc["longest_side_over"].split()[0])
+            hi = int(sc["longest_side_up_to"].split()[0]) if "longest_side_up_to" in sc else None
+            hit = 62 > lo and (hi is None or 62 <= hi)
+        if hit:
+            fees[sc["name"]] = Decimal(sc["amount"])
+    doc["examples"] = [
+            worked_example(f"{ex_w} oz", destination="US", zone=names[0], price=_money(steps[0][1][0]),
+                           why=f"Step edge: {ex_w} oz, zone {names[0]}: {_money(steps[0][1][0])}"),
+            worked_example(f"{_num(steps[-1][0] / 16)} lb", destination="US", zone=names[-1],
+                           price=_money(steps[-1][1][-1]),
+                           why=f"Last step: {_num(steps[-1][0] / 16)} lb, zone {names[-1]}: {_money(steps[-1][1][-1])}"),
+            worked_example("5 lb", destination="US", zone=names[0], dimensions="62 x 12 x 12 in",
+                           price=_money(oversize[0] + sum(fees.values(), Decimal(0))),
+                           why=f"Length + girth 110 in > 108: Oversized, zone {names[0]}: {_money(oversize[0])}"
+                               + "".join(f" + {n} {_money(a)}" for n, a in fees.items())),
+            worked_example("71 lb", destination="US", zone=names[0], refused="over-weight-limit", why="Over 70 lb"),
+            worked_example("1 lb", destination="CA", zone=names[0], refused="destination-not-served",
+                           why="Domestic only"),
+        ]
+    return doc
+
+
+def _usps_fcpis(guide: Guide, page: int, pid: str, name: str, groups: dict[str, dict[str, str]]) -> dict[str, Any]:
+    halves: list[tuple[tuple[str, ...], list[tuple[Decimal, tuple[Decimal, ...]]]]] = []
+    for line in guide.lines(page):
+        if "Commercial Plus" in line or "Listing of countries" in line and len(halves) >= 2:
+            break
+        zones = _zone_header(line) if re.fullmatch(r"[\d ]+", line) else None
+        if zones is not None or (re.fullmatch(r"11( \d+)+", line) and halves):
+            toks = tuple(line.split())
+            halves.append((toks, []))
+            continue
+        m = _BAND_ROW.match(line)
+        if m and halves:
+            prices = _prices(m.group(3))
+            if len(prices) != len(halves[-1][0]):
+                raise _Skip(f"p. {page}: the row {line!r} has {len(prices)} prices for {len(halves[-1][0])} groups")
+            halves[-1][1].append((Decimal(m.group(2)), prices))
+    halves = [h for h in halves if h[1]]
+    if not halves:
+        raise _Skip(f"p. {page}: no price-group table found")
+    bounds = [b for b, _ in halves[0][1]]
+    if any([b for b, _ in h[1]] != bounds for h in halves[1:]):
+        raise _Skip(f"p. {page}: the weight bands of the price-group tables differ")
+    names = [z for h in halves for z in h[0]]
+    if names != [str(i) for i in range(1, len(names) + 1)]:
+        raise _Skip(f"p. {page}: price groups {names} are not 1 ... n")
+    steps = [(b, tuple(p for h in halves for p in h[1][i][1])) for i, b in enumerate(bounds)]
+    problems = _table_problems(Table(page, None, tuple(names), tuple(steps), None, "lines"))
+    if problems:
+        raise _Skip("; ".join(problems))
+    countries = {c: g["fcpis_group"] for c, g in sorted(groups.items()) if g["fcpis_group"] in names}
+    ex_c = next(c for c in ("CA", *sorted(countries)) if c in countries)
+    z = countries[ex_c]
+    first, last = steps[0], steps[-1]
+    return {
+        "format": 1, "id": pid, "operator": "USPS", "name": name,
+        "weight": {"unit": "oz", "rounding": "1 oz"},
+        "zones": {"by": "country", "names": names, "countries": countries},
+        "steps": [{"up_to": _num(b), "prices": {zn: _money(p) for zn, p in zip(names, ps)}} for b, ps in steps],
+        "limits": {"max_weight": f"{_num(last[0] / 16)} lb"},
+        "examples": [
+            worked_example(f"{_num(first[0])} oz", destination=ex_c, price=_money(first[1][int(z) - 1]),
+                           why=f"Band edge: {_num(first[0])} oz to {ex_c} (group {z}): {_money(first[1][int(z) - 1])}"),
+            worked_example(f"{_num(first[0])}.1 oz", destination=ex_c, price=_money(steps[1][1][int(z) - 1]),
+                           why=f"Rounds up to {_num(first[0] + 1)} oz, group {z}: {_money(steps[1][1][int(z) - 1])}"),
+            worked_example(f"{_num(last[0] + 1)} oz", destination=ex_c, refused="over-weight-limit",
+                           why=f"Over the {_num(last[0] / 16)} lb maximum"),
+            worked_example("4 oz", destination="US", refused="destination-not-served", why="International only"),
+        ],
+    }
 
 
 # ---------------------------------------------------------------------------- checking and writing

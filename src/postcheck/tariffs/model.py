@@ -101,6 +101,13 @@ class Surcharge:
     threshold_text: str
     prices: dict[str, Decimal] | None
     amount: Decimal | None
+    up_to: Decimal | None = None  # mm: applies only up to and including this longest side
+
+    def applies(self, dims_mm: tuple[Decimal, Decimal, Decimal]) -> bool:
+        """Whether the parcel of these sizes (longest first) pays this surcharge."""
+        a, b, c = dims_mm
+        value = a if self.condition == "longest_side_over" else a * b * c
+        return value > self.threshold and (self.up_to is None or value <= self.up_to)
 
     def for_zone(self, zone: str) -> Decimal:
         if self.amount is not None:
@@ -537,15 +544,23 @@ def parse_tariff(doc: dict[str, Any], path: str) -> Tariff:
     surcharges: list[Surcharge] = []
     for i, sc in enumerate(doc.get("surcharges", []) if isinstance(doc.get("surcharges", []), list) else [None]):
         key = f"surcharges[{i}]"
-        r.table(sc, key, {"name", "longest_side_over", "volume_over", "prices", "amount"}, {"name"})
+        r.table(sc, key, {"name", "longest_side_over", "longest_side_up_to", "volume_over", "prices", "amount"},
+                {"name"})
         conds = [k for k in ("longest_side_over", "volume_over") if k in sc]
         if len(conds) != 1:
             raise r.fail(key, "give exactly one of longest_side_over, volume_over")
         if ("prices" in sc) == ("amount" in sc):
             raise r.fail(key, "give exactly one of prices, amount")
         cond = conds[0]
+        up_to = None
+        if "longest_side_up_to" in sc:
+            if cond != "longest_side_over":
+                raise r.fail(f"{key}.longest_side_up_to", "only with longest_side_over")
+            up_to = r.length(sc["longest_side_up_to"], f"{key}.longest_side_up_to")
         if cond == "longest_side_over":
             thr = r.length(sc[cond], f"{key}.{cond}")
+            if up_to is not None and up_to <= thr:
+                raise r.fail(f"{key}.longest_side_up_to", "is not above longest_side_over")
         else:
             m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*(?:\^3|³)\s*$", str(sc[cond]))
             if not m or m.group(2) not in MM_PER:
@@ -556,6 +571,7 @@ def parse_tariff(doc: dict[str, Any], path: str) -> Tariff:
             threshold_text=str(sc[cond]),
             prices=r.zone_prices(sc["prices"], f"{key}.prices", zone_names) if "prices" in sc else None,
             amount=r.price(sc["amount"], f"{key}.amount") if "amount" in sc else None,
+            up_to=up_to,
         ))
 
     examples: list[Example] = []
