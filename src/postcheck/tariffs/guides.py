@@ -642,6 +642,12 @@ def _usps(guide: Guide, wanted: set[str] | None, out: Imported) -> None:
         doc.update({"product": product, "plan": plan})
         head = {k: doc.pop(k) for k in ("format", "id", "operator", "name", "product", "plan")}
         notes = [f"Read by 'postcheck rates import' from {Path(guide.path).name}, PDF page {n}."]
+        if product == "ground_advantage":
+            notes.append("Dimensional weight: the guide's notes name the rule (over one cubic foot, DMM "
+                         "133.1.4 / 283.1.4) but not its divisor; 166 and the rounding of sides to the "
+                         "nearest inch and of the result up to the pound are postcheck's, as its bundled "
+                         "table's notes source them. The fees for tubes, cans, boxes and liquids and the "
+                         "handling and noncompliance fees depend on what a label does not say: not applied.")
         if product == "fcpis" and unmapped:
             notes.append("Countries of the price-group list with no ISO code known to postcheck, left out "
                          "(not served): " + ", ".join(unmapped) + ".")
