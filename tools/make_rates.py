@@ -27,7 +27,8 @@ import sys
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from postcheck.tariffs.guides import worked_example
+from postcheck.tariffs.guide_pdf import Guide
+from postcheck.tariffs.guides import import_guide, page_dates, worked_example
 from postcheck.tariffs.toml_out import to_toml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -199,9 +200,6 @@ def _same_table(a: dict, b: dict) -> bool:
 
 def _price_year_starts(guide: str) -> list[dt.date]:
     """The dates a guide prints on its pages (its price years begin on the earliest of each year)."""
-    from postcheck.tariffs.guide_pdf import Guide
-    from postcheck.tariffs.guides import page_dates
-
     with Guide(REFERENCE / "price-guides" / guide) as g:
         return sorted({d for n in range(1, g.page_count + 1) for d in page_dates(g.text(n))})
 
@@ -209,8 +207,6 @@ def _price_year_starts(guide: str) -> list[dt.date]:
 def cp_editions() -> dict[str, dict]:
     """Every Canada Post table, imported from the guides by postcheck's own importer, with
     what the guides do not say (size limits, the FAQ's weight limit, tax notes) added."""
-    from postcheck.tariffs.guides import import_guide
-
     tables: dict[str, dict] = {}
     year_starts: dict[str, list[dt.date]] = {}  # plan -> first date of each price year printed
     for guide in CP_GUIDES:

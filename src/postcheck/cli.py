@@ -349,7 +349,8 @@ def rates_list(fmt: str, rates_dirs: tuple[str, ...]) -> None:
         return
     for t in tables:
         until = f" until {t.effective_until.isoformat()}" if t.effective_until else ""
-        click.echo(f"{t.id:<36} {t.operator:<14} {t.name}  [{t.currency}, from {t.date_label}{until}]")
+        plan = f", plan {t.plan}" if t.plan else ""
+        click.echo(f"{t.id:<36} {t.operator:<14} {t.name}  [{t.currency}, from {t.date_label}{until}{plan}]")
         click.echo(f"{'':<36} source: {t.source.document}, p. {t.source.pages}")
 
 
@@ -366,6 +367,8 @@ def rates_show(product: str, date_text: str | None, rates_dirs: tuple[str, ...])
         click.echo(f"{t.name} ({t.id}) - {t.operator}")
         click.echo(f"  File: {t.path}")
         click.echo(f"  In force: from {t.date_label}" + (f" until {t.effective_until}" if t.effective_until else ""))
+        if t.plan:
+            click.echo(f"  Price plan: {t.plan} of {t.product} (plans: {', '.join(rates.plans(t.id))})")
         click.echo(f"  Source: {t.source.document}, p. {t.source.pages}" + (f" <{t.source.url}>" if t.source.url else ""))
         click.echo(f"  Currency: {t.currency}; ships from {', '.join(sorted(t.origins))}; customs form: {t.customs_form}")
         click.echo(f"  Weight: steps in {t.weight_unit}, rounding {t.rounding_text}")

@@ -12,9 +12,11 @@ Known documents:
   ``counter``, product ids as bundled (``tracked_packet_usa`` ...).
 - Canada Post, *Business Prices - Solutions for Small Business* (2021 and its updates): plan
   ``small_business``, ids with ``_small_business`` (``tracked_packet_usa_small_business``).
+- USPS *Notice 123 Price List*: Ground Advantage and First-Class Package International Service,
+  plans ``retail`` and ``commercial`` (``fcpis_retail``, ``fcpis_commercial`` ...), with the
+  country price-group list.
 
-A document it does not know, or knows but cannot read (USPS Notice 123), is refused with a
-message that says so.  A table that does not read as a price table (a row with the wrong number
+A document it does not know is refused with a message that says so.  A table that does not read as a price table (a row with the wrong number
 of prices, weights that do not increase, prices that fall as the weight rises, a pound column
 that does not match the kilograms) is reported and its product is not written: a value that
 fails its check is never used.
@@ -26,15 +28,24 @@ fails its check is never used.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
+import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
-from postcheck.errors import GuideError
+import pycountry
+
+from postcheck.errors import GuideError, TariffFileError
+from postcheck.output import check_output_path, write_atomic
+from postcheck.tariffs.catalog import check_examples
 from postcheck.tariffs.guide_pdf import Guide
+from postcheck.tariffs.model import parse_tariff
+from postcheck.tariffs.toml_out import to_toml
 
 __all__ = ["Imported", "PageUse", "import_guide", "worked_example", "PRODUCTS", "PLAN_SUFFIX", "recognise"]
 
@@ -304,8 +315,6 @@ def _fix_code(name: str, code: str) -> tuple[str, str | None]:
     """The ISO code for a printed (name, code), checked against the name like python-stdnum
     checks an identifier: a code that names another country than the printed name, where the
     name itself is an ISO country, is corrected (and said)."""
-    import pycountry
-
     try:
         by_name = pycountry.countries.lookup(name)
     except LookupError:
@@ -603,9 +612,6 @@ USPS_GROUP_COLUMNS = ("pmei_group", "pmei_max_lb", "pmei_fre_group", "pmi_group"
 def usps_country_codes() -> dict[str, str]:
     """Notice 123's country names -> ISO 3166-1 alpha-2 (``postcheck/data/usps_country_iso2.csv``,
     made by ``tools/resolve_usps_countries.py`` with pycountry and a hand table)."""
-    import csv
-    from importlib import resources
-
     text = (resources.files("postcheck") / "data" / "usps_country_iso2.csv").read_text(encoding="utf-8")
     return {r["country"]: r["iso2"] for r in csv.DictReader(text.splitlines())}
 
@@ -839,13 +845,6 @@ def _usps_fcpis(guide: Guide, page: int, pid: str, name: str, groups: dict[str, 
 def checked_text(rel: str, doc: dict[str, Any]) -> str:
     """The file's TOML text, read back through the strict loader and its worked examples
     priced; raises :class:`~postcheck.errors.TariffFileError` naming the file and key."""
-    import tomllib
-
-    from postcheck.errors import TariffFileError
-    from postcheck.tariffs.catalog import check_examples
-    from postcheck.tariffs.model import parse_tariff
-    from postcheck.tariffs.toml_out import to_toml
-
     text = to_toml(doc)
     t = parse_tariff(tomllib.loads(text), rel)
     errors = check_examples(t)
@@ -859,8 +858,6 @@ def checked_text(rel: str, doc: dict[str, Any]) -> str:
 def write_imported(result: Imported, out_dir: str | Path, *, force: bool = False) -> list[Path]:
     """Write every file of an import under ``out_dir`` (atomically; an existing file only with
     ``force``).  Every file is checked by the strict loader before any is written."""
-    from postcheck.output import check_output_path, write_atomic
-
     root = Path(out_dir)
     texts = {rel: checked_text(rel, doc) for rel, doc in sorted(result.tariffs.items())}
     for rel in texts:
