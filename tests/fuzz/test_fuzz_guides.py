@@ -54,3 +54,11 @@ def test_corrupted_guides(tmp_path_factory, at: float, junk: bytes) -> None:
 @given(data=st.binary(max_size=2048))
 def test_random_bytes(tmp_path_factory, data: bytes) -> None:
     _attempt(tmp_path_factory.mktemp("bytes"), b"%PDF-1.7\n" + data)
+
+
+def test_a_page_that_cannot_be_loaded(tmp_path) -> None:
+    """Found by the corruption test: one zero byte early in the file leaves a page pdfium
+    cannot load."""
+    raw = _raw()
+    i = int(len(raw) * 0.001953125)
+    _attempt(tmp_path, raw[:i] + b"\x00" + raw[i + 1:])

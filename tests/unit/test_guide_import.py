@@ -86,8 +86,6 @@ def test_plans_price_the_same_parcel_differently() -> None:
     assert counter.price.amount == Decimal("18.97") and sb.price.amount == Decimal("17.95")
     assert rates.plans("tracked_packet_usa") == {"counter": "tracked_packet_usa",
                                                  "small_business": "tracked_packet_usa_small_business"}
-    assert rates.other_plan_prices("tracked_packet_usa", date, weight_g=grams, destination="US") == {
-        "small_business": Decimal("17.95")}
     assert rates.plan_of("tracked_packet_usa", "small_business") == "tracked_packet_usa_small_business"
     assert rates.plan_of("tracked_packet_usa", None) == "tracked_packet_usa"
     assert rates.plan_of("fcpis", None) == "fcpis_retail"  # USPS: retail unless commercial is named

@@ -308,9 +308,9 @@ class Rates:
         return out
 
     def plan_of(self, product: str, plan: str | None) -> str:
-        """The id of ``product``'s (or of the product of the id ``product``) table series at ``plan``; its default (the id equal to the
-        product's, else its counter or retail plan) when ``plan`` is ``None`` or the product has
-        no such plan."""
+        """The id of ``product``'s table series at ``plan`` (``product`` may also be one of its
+        ids); its default (the id equal to the product's, else its counter or retail plan) when
+        ``plan`` is ``None`` or the product has no such plan."""
         members = [pid for pid in self.ids() if self.tables(pid)[0].product == product]
         if not members:  # a product id given for the product (fcpis_retail for fcpis)
             product = self.tables(product)[0].product
@@ -321,25 +321,6 @@ class Rates:
         if product in members:
             return product
         return next((by_plan[p] for p in DEFAULT_PLANS if p in by_plan), members[0])
-
-    def other_plan_prices(self, service: str, date: dt.date, *, weight_g: Decimal, destination: str,
-                          zone: str | None = None,
-                          dims_mm: tuple[Decimal, Decimal, Decimal] | None = None) -> dict[str, Decimal]:
-        """``{plan: price}`` of the parcel under the product's other price plans in force on
-        ``date`` (the plans that cannot price it are left out): what a shipper who pays another
-        plan's prices (a small business) would have paid."""
-        me = self.resolve(service)
-        out: dict[str, Decimal] = {}
-        for plan, pid in self.plans(me).items():
-            if pid == me:
-                continue
-            try:
-                t = self.select(pid, date).tariff
-                out[plan] = price_parcel(t, weight_g=weight_g, destination=destination, zone=zone,
-                                         dims_mm=dims_mm).price.amount
-            except (NoTariffInForce, NotPriceable):
-                continue
-        return out
 
     # -- selection by date
 

@@ -59,8 +59,11 @@ class Guide:
         """Page ``number`` (1-based) as plain text."""
         hit = self._text.get(number)
         if hit is None:
-            tp = self._doc[number - 1].get_textpage()
-            hit = tp.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
+            try:
+                tp = self._doc[number - 1].get_textpage()
+                hit = tp.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
+            except pdfium.PdfiumError as e:
+                raise GuideError(self.path, f"page {number} cannot be read ({e}); is the file cut short?") from None
             self._text[number] = hit
         return hit
 
@@ -72,7 +75,10 @@ class Guide:
         """Page ``number``'s text runs grouped into rows by position, top to bottom."""
         hit = self._rows.get(number)
         if hit is None:
-            hit = self._rows[number] = _rows(self._doc[number - 1])
+            try:
+                hit = self._rows[number] = _rows(self._doc[number - 1])
+            except pdfium.PdfiumError as e:
+                raise GuideError(self.path, f"page {number} cannot be read ({e}); is the file cut short?") from None
         return hit
 
     @cached_property
