@@ -1,15 +1,18 @@
-"""Generate the bundled tariff files under rates/ from the reference extracts.
+"""Generate the bundled tariff files under rates/.
 
-Stdlib only. Reads ../shared/reference (relative to the repository root, i.e. the `shared`
-directory beside the work tree) and tools/usps_country_iso2.csv (made by
-tools/resolve_usps_countries.py), and writes rates/**/*.toml in the format of
-docs/tariff-format.md. Output is deterministic: running it twice gives identical files.
+Canada Post's tables are imported from the operator's price guides in
+../shared/reference/price-guides by postcheck's own importer (``postcheck rates import``), every
+edition, consumer (counter) and small business; the other tables are copied from the reference
+extracts in ../shared/reference and src/postcheck/data/usps_country_iso2.csv (made by
+tools/resolve_usps_countries.py). Writes rates/**/*.toml in the format of docs/tariff-format.md.
+Output is deterministic: running it twice gives identical files. Run it with postcheck
+installed (the repository's virtual environment).
 
     python tools/make_rates.py            # write rates/
     python tools/make_rates.py --check    # parse rates/ and verify tables and examples
 
-Every price is copied from a reference CSV (normalised to two decimals); the worked examples
-below carry prices read off the CSVs by hand, and --check recomputes each one with an
+Every other price is copied from a reference CSV (normalised to two decimals); the worked
+examples below carry prices read off the CSVs by hand, and --check recomputes each one with an
 independent lookup.
 """
 
@@ -24,12 +27,15 @@ import sys
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from postcheck.tariffs.guide_pdf import Guide
+from postcheck.tariffs.guides import import_guide, page_dates, worked_example
+from postcheck.tariffs.toml_out import to_toml
+
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO.parent / "shared" / "reference"
 RATES = REPO / "rates"
-USPS_ISO = REPO / "tools" / "usps_country_iso2.csv"
+USPS_ISO = REPO / "src" / "postcheck" / "data" / "usps_country_iso2.csv"
 
-CP_DOC = "Canada Post Prices – Consumer Prices (CPprices-e.pdf, updated 2022-01-10)"
 CP_DATE = dt.date(2021, 9, 13)
 USPS_DOC = "USPS Notice 123 Price List"
 USPS_DATE = dt.date(2025, 10, 5)
@@ -76,354 +82,199 @@ def read_csv(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-# --------------------------------------------------------------------------- TOML writer
-
-BARE = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def key(k: str) -> str:
-    # Digit-only keys (zone "1") are valid bare keys but quoted for readability.
-    return k if BARE.match(k) and not k.isdigit() else json.dumps(k, ensure_ascii=False)
-
-
-def val(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, list):
-        return "[" + ", ".join(val(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{key(k)} = {val(x)}" for k, x in v.items()) + " }"
-    raise TypeError(type(v))
-
-
-def to_toml(doc: dict) -> str:
-    """Serialise a tariff dict. Top-level scalars first, then tables in a fixed order."""
-    out: list[str] = []
-    for c in doc.get("_header", []):
-        out.append(f"# {c}")
-    tables = ("source", "weight", "zones", "steps", "beyond", "formula", "limits",
-              "oversize", "volumetric", "surcharges", "per_sdr", "examples")
-    for k, v in doc.items():
-        if k.startswith("_") or k in tables:
-            continue
-        if k == "notes":
-            out.append("notes = [")
-            for n in v:
-                out.append(f"  {val(n)},")
-            out.append("]")
-        else:
-            out.append(f"{key(k)} = {val(v)}")
-    for t in tables:
-        if t not in doc:
-            continue
-        v = doc[t]
-        if t == "zones":
-            out.append("")
-            out.append("[zones]")
-            for k in ("by", "names", "destinations"):
-                if k in v:
-                    out.append(f"{k} = {val(v[k])}")
-            if "countries" in v:
-                out.append("")
-                out.append("[zones.countries]")
-                for c in sorted(v["countries"]):
-                    out.append(f"{key(c)} = {val(v['countries'][c])}")
-        elif t == "steps":
-            for s in v:
-                out.append("")
-                out.append("[[steps]]")
-                out.append(f"up_to = {val(s['up_to'])}")
-                if len(s["prices"]) > 10:
-                    out.append("[steps.prices]")
-                    for z, p in s["prices"].items():
-                        out.append(f"{key(z)} = {val(p)}")
-                else:
-                    out.append(f"prices = {val(s['prices'])}")
-        elif t in ("surcharges", "examples"):
-            for item in v:
-                out.append("")
-                for c in item.get("_comment", []):
-                    out.append(f"# {c}")
-                out.append(f"[[{t}]]")
-                for k, x in item.items():
-                    if not k.startswith("_"):
-                        out.append(f"{key(k)} = {val(x)}")
-        else:
-            out.append("")
-            out.append(f"[{t}]")
-            for k, x in v.items():
-                if isinstance(x, dict) and len(x) > 10:
-                    out.append(f"[{t}.{k}]")
-                    for z, p in x.items():
-                        out.append(f"{key(z)} = {val(p)}")
-                else:
-                    out.append(f"{key(k)} = {val(x)}")
-    return "\n".join(out) + "\n"
+# --------------------------------------------------------------------------- worked examples
 
 
 def ex(weight, price=None, refused=None, destination=None, zone=None, dimensions=None,
        why=None):
-    e: dict = {}
-    if why:
-        e["_comment"] = [why]
-    e["weight"] = weight
-    if destination is not None:
-        e["destination"] = destination
-    if zone is not None:
-        e["zone"] = zone
-    if dimensions is not None:
-        e["dimensions"] = dimensions
-    if price is not None:
-        e["price"] = price
-    else:
-        e["refused"] = refused
-    return e
+    return worked_example(weight, destination=destination, price=price, refused=refused, zone=zone,
+                          dimensions=dimensions, why=why)
 
 
 # --------------------------------------------------------------------------- Canada Post
 
 
-def cp_usa(product: str, name: str, aliases: list[str], examples: list[dict]) -> dict:
-    rows = [r for r in read_csv("canadapost_packet_usa_consumer_2021-09-13.csv")
-            if r["product"] == product]
-    steps = [{"up_to": num(r["weight_kg_up_to_and_including"]),
-              "prices": {"US": money(r["price_CAD_all_US_destinations"])}} for r in rows]
-    return {
-        "format": 1,
-        "id": product,
-        "operator": "Canada Post",
-        "name": name,
-        "aliases": aliases,
-        "currency": "CAD",
-        "effective_from": CP_DATE,
-        "origins": ["CA"],
-        "customs_form": "CN22",
-        "notes": [
-            "Maximum weight: the price guide (pp.23-24) prices this product up to 2.0 kg, and "
-            f"Canada Post's size and weight restrictions page ({CP_USA_SIZE_URL}, undated, "
-            "section 'Paquet repérable – É.-U. et Petit paquet – É.-U.') also says 2 kg; the "
-            f"Canada Post FAQ 'Size and weight information for parcels and packages' ({CP_FAQ_URL}, "
-            "undated) says a U.S.A. packet has a maximum weight of 1 kg. The guide is followed "
-            "(max_weight = 2 kg).",
-            "Size limits (longest side 600 mm, length + width + height 900 mm, minimum 140 mm x "
-            f"90 mm) are from the same restrictions page ({CP_USA_SIZE_URL}), which is a current "
-            "undated page, not the 2021 price guide.",
-            CP_TAX_NOTE,
-        ],
-        "source": {
-            "document": CP_DOC,
-            "pages": "23-24",
-            "reference": "canadapost_packet_usa_consumer_2021-09-13.csv",
-        },
-        "weight": {"unit": "kg", "rounding": "none"},
-        "zones": {"by": "country", "names": ["US"], "countries": {"US": "US"}},
-        "steps": steps,
-        "limits": {
-            "max_weight": "2 kg",
-            "max_longest_side": "60 cm",
-            "max_sum_of_sides": "90 cm",
-            "min_longest_side": "14 cm",
-            "min_second_side": "9 cm",
-        },
-        "examples": examples,
-    }
+CP_GUIDES = (  # oldest first: a table printed again in a later guide is cited from the later one
+    "canadapost_consumer_2020-01-13.pdf",
+    "canadapost_consumer_updated_2021-09-13.pdf",
+    "canadapost_consumer_updated_2022-01-10.pdf",
+    "canadapost_small_business_2021-01-11.pdf",
+    "canadapost_small_business_updated_2021-09-13.pdf",
+    "canadapost_small_business_updated_2022-01-10.pdf",
+)
+
+CP_USA_NOTES = [
+    "Maximum weight: the price guide prices this product up to 2.0 kg, and "
+    f"Canada Post's size and weight restrictions page ({CP_USA_SIZE_URL}, undated, "
+    "section 'Paquet repérable – É.-U. et Petit paquet – É.-U.') also says 2 kg; the "
+    f"Canada Post FAQ 'Size and weight information for parcels and packages' ({CP_FAQ_URL}, "
+    "undated) says a U.S.A. packet has a maximum weight of 1 kg. The guide is followed "
+    "(max_weight = 2 kg).",
+    "Size limits (longest side 600 mm, length + width + height 900 mm, minimum 140 mm x "
+    f"90 mm) are from the same restrictions page ({CP_USA_SIZE_URL}), which is a current "
+    "undated page, not the price guide.",
+]
+CP_USA_LIMITS = {"max_weight": "2 kg", "max_longest_side": "60 cm", "max_sum_of_sides": "90 cm",
+                 "min_longest_side": "14 cm", "min_second_side": "9 cm"}
+CP_INTL_NOTES = {
+    "tracked_packet_international": [
+        "Destinations not in the Tracked Packet rate-code table are not served by this product.",
+        "Size limits are not bundled: no citable source for the maximum dimensions of "
+        "Tracked Packet International was found.",
+    ],
+    "small_packet_international_air": [
+        "Size limits are not bundled: no citable source for the maximum dimensions of "
+        "Small Packet International was found (the Canada Post restrictions page found "
+        f"({CP_USA_SIZE_URL}) showed only the USA packet section).",
+    ],
+    "small_packet_international_surface": [
+        "Surface has no 0.1 kg step: its first step is up to 0.25 kg (starting at 0).",
+        "Size limits are not bundled: no citable source for the maximum dimensions of "
+        "Small Packet International was found.",
+    ],
+    "regular_parcel": [
+        "Domestic only. The rate code (A1 ... J2) depends on the origin and destination "
+        "postal codes and is supplied by the caller.",
+        "The guide prices by weight or volumetric equivalent ('weight ... or VE'), but the "
+        "volumetric rule itself is not in the guide's price pages: it is not bundled, so prices "
+        "here use the actual weight only.",
+        "max_weight 30 kg (actual weight) from the Canada Post FAQ "
+        f"({CP_FAQ_URL}, undated): domestic parcels can weigh at most 30 kg. The guide's "
+        "'each additional 0.5 kg over 30 kg' prices ([beyond]) apply to the volumetric "
+        "equivalent, which is not bundled, so they are kept for completeness but not reached.",
+        "Size limits and surcharges (e.g. oversize, non-standard) are not bundled.",
+    ],
+}
+#: The extracts in shared/reference were read by hand from the 2022 consumer guide; the tables
+#: imported from that guide must equal them (tests/unit/test_bundled_tables.py checks it).
+CP_REFERENCE_2021 = {
+    "small_packet_usa_air": "canadapost_packet_usa_consumer_2021-09-13.csv",
+    "tracked_packet_usa": "canadapost_packet_usa_consumer_2021-09-13.csv",
+    "small_packet_international_air": "canadapost_packet_international_consumer_2021-09-13.csv",
+    "small_packet_international_surface": "canadapost_packet_international_consumer_2021-09-13.csv",
+    "tracked_packet_international": "canadapost_packet_international_consumer_2021-09-13.csv",
+    "regular_parcel": "canadapost_regular_parcel_domestic_consumer_2021-09-13.csv",
+}
+#: Worked examples read off the reference extracts by hand (consumer prices of 2021-09-13).
+CP_EXAMPLES_2021 = {
+    "small_packet_usa_air": [
+        ex("520 g", "18.82", destination="US", why="0.52 kg -> 1.0 kg step: 18.82"),
+        ex("480 g", "12.83", destination="US", why="0.48 kg -> 0.5 kg step: 12.83"),
+        ex("500 g", "12.83", destination="US", why="Step edge: 0.5 kg step: 12.83"),
+        ex("300 g", refused="over-size-limit", destination="US",
+           dimensions="61 x 10 x 5 cm", why="Longest side 61 cm > 60 cm"),
+    ],
+    "tracked_packet_usa": [
+        ex("520 g", "21.91", destination="US", why="0.52 kg -> 1.0 kg step: 21.91"),
+        ex("500 g", "18.97", destination="US", why="Step edge: 0.5 kg step: 18.97"),
+        ex("300 g", refused="over-size-limit", destination="US",
+           dimensions="40 x 30 x 25 cm", why="Sum of sides 95 cm > 90 cm"),
+    ],
+    "small_packet_international_air": [
+        ex("520 g", "44.26", destination="JP", why="JP code 4, 1.0 kg step: 44.26"),
+        ex("1 kg", "49.63", destination="XK",
+           why="Kosovo (printed XZ, also mapped as XK) code 3, 1.0 kg: 49.63"),
+    ],
+    "small_packet_international_surface": [
+        ex("50 g", "9.49", destination="DE", why="First step (0-0.25 kg), DE code 2: 9.49"),
+        ex("251 g", "12.99", destination="DE", why="Just above the edge: 0.5 kg, DE code 2: 12.99"),
+    ],
+    "tracked_packet_international": [
+        ex("200 g", "43.51", destination="JP",
+           why="JP -> rate code 4; 0.2 kg is in the 0.25 kg step: 43.51"),
+        ex("300 g", refused="destination-not-served", destination="JM",
+           why="Jamaica is not served (JM in the PDF is Japan's misprint)"),
+    ],
+    "regular_parcel": [
+        ex("2 kg", "18.25", destination="CA", zone="D3", why="D3, 2.0 kg step: 18.25"),
+        ex("30 kg", "205.27", destination="CA", zone="J2", why="Last step edge: J2, 30.0 kg step: 205.27"),
+        ex("30.2 kg", None, destination="CA", zone="J2", refused="over-weight-limit",
+           why="Over the 30 kg maximum (actual weight)"),
+    ],
+}
 
 
-def cp_intl_steps(product: str) -> tuple[list[str], list[dict]]:
-    rows = [r for r in read_csv("canadapost_packet_international_consumer_2021-09-13.csv")
-            if r["product"] == product]
-    zones = sorted({r["rate_code"] for r in rows}, key=int)
-    steps: dict[str, dict] = {}
-    for r in rows:
-        s = steps.setdefault(num(r["weight_kg_up_to_and_including"]), {})
-        s[r["rate_code"]] = money(r["price_CAD"])
-    out = []
-    for up_to in sorted(steps, key=Decimal):
-        out.append({"up_to": up_to, "prices": {z: steps[up_to][z] for z in zones}})
-    return zones, out
+def _same_table(a: dict, b: dict) -> bool:
+    return all(a.get(k) == b.get(k) for k in ("zones", "steps", "beyond", "limits", "currency"))
 
 
-def cp_small_packet_intl(product: str, name: str, alias: str, pages: str, extra_notes,
-                         examples) -> dict:
-    zones, steps = cp_intl_steps(product)
-    countries = {}
-    for r in read_csv("canadapost_small_packet_international_rate_codes_2021-09-13.csv"):
-        if r["max_weight_kg"] != "2":
-            raise ValueError(f"unexpected max weight {r}")
-        countries[r["iso2"]] = r["rate_code"]
-    # Canada Post's table codes Kosovo as XZ; XK is the code in common use (no ISO code).
-    countries["XK"] = countries["XZ"]
-    return {
-        "format": 1,
-        "id": product,
-        "operator": "Canada Post",
-        "name": name,
-        "aliases": [alias],
-        "currency": "CAD",
-        "effective_from": CP_DATE,
-        "origins": ["CA"],
-        "customs_form": "CN22",
-        "notes": extra_notes + [
-            "Country -> rate code map from the guide's Small Packet rate-code table (p.37, "
-            "canadapost_small_packet_international_rate_codes_2021-09-13.csv), codes as printed: "
-            "AC (Ascension) and TA (Tristan da Cunha) are ISO 3166-1 exceptionally reserved "
-            "codes, and Kosovo is printed as XZ; XK (the user-assigned code commonly used for "
-            "Kosovo) is mapped to the same rate code.",
-            "Maximum weight 2 kg per the rate-code table (max_weight_kg column).",
-            "Size limits are not bundled: no citable source for the maximum dimensions of "
-            "Small Packet International was found (the Canada Post restrictions page found "
-            f"({CP_USA_SIZE_URL}) showed only the USA packet section).",
-            CP_TAX_NOTE,
-        ],
-        "source": {
-            "document": CP_DOC,
-            "pages": pages,
-            "reference": "canadapost_packet_international_consumer_2021-09-13.csv",
-        },
-        "weight": {"unit": "kg", "rounding": "none"},
-        "zones": {"by": "country", "names": zones, "countries": countries},
-        "steps": steps,
-        "limits": {"max_weight": "2 kg"},
-        "examples": examples,
-    }
+def _price_year_starts(guide: str) -> list[dt.date]:
+    """The dates a guide prints on its pages (its price years begin on the earliest of each year)."""
+    with Guide(REFERENCE / "price-guides" / guide) as g:
+        return sorted({d for n in range(1, g.page_count + 1) for d in page_dates(g.text(n))})
 
 
-def cp_tracked_intl() -> dict:
-    zones, steps = cp_intl_steps("tracked_packet_international")
-    countries = {}
-    for r in read_csv("canadapost_tracked_packet_international_rate_codes_2021-09-13.csv"):
-        if r["max_weight_kg"] != "2":
-            raise ValueError(f"unexpected max weight {r}")
-        iso = r["iso2"]
-        if r["country"] == "Japan" and iso == "JM":
-            iso = "JP"  # misprint in the guide: JM is Jamaica
-        countries[iso] = r["rate_code"]
-    if "JM" in countries or countries.get("JP") != "4":
-        raise ValueError("Japan fix-up failed")
-    return {
-        "format": 1,
-        "id": "tracked_packet_international",
-        "operator": "Canada Post",
-        "name": "Tracked Packet International",
-        "aliases": ["Tracked Packet - International"],
-        "currency": "CAD",
-        "effective_from": CP_DATE,
-        "origins": ["CA"],
-        "customs_form": "CN22",
-        "notes": [
-            "Country -> rate code map from the guide's Tracked Packet rate-code table (p.35; "
-            "canadapost_tracked_packet_international_rate_codes_2021-09-13.csv): 35 countries; "
-            "other destinations are not served by this product.",
-            "The guide prints Japan's country code as \"JM\" (JM is Jamaica). Japan is mapped "
-            "as JP -> rate code 4; JM is deliberately not mapped (Jamaica is not in the "
-            "Tracked Packet table).",
-            "Rate codes 1, 6, 9 and 10 are priced in the guide (p.36) but no country in the "
-            "Tracked Packet rate-code table uses them; they are kept as printed.",
-            "Maximum weight 2 kg per the rate-code table (max_weight_kg column).",
-            "Size limits are not bundled: no citable source for the maximum dimensions of "
-            "Tracked Packet International was found.",
-            CP_TAX_NOTE,
-        ],
-        "source": {
-            "document": CP_DOC,
-            "pages": "35-36",
-            "reference": "canadapost_packet_international_consumer_2021-09-13.csv",
-        },
-        "weight": {"unit": "kg", "rounding": "none"},
-        "zones": {"by": "country", "names": zones, "countries": countries},
-        "steps": steps,
-        "limits": {"max_weight": "2 kg"},
-        "examples": [
-            ex("200 g", "43.51", destination="JP",
-               why="JP -> rate code 4; 0.2 kg is in the 0.25 kg step: 43.51"),
-            ex("100 g", "31.87", destination="DE",
-               why="Step edge: DE -> rate code 2, 0.1 kg step: 31.87"),
-            ex("101 g", "40.62", destination="DE",
-               why="Just above the edge: DE code 2, 0.25 kg step: 40.62"),
-            ex("2000 g", "86.36", destination="KR",
-               why="Last step edge: KR -> rate code 4, 2.0 kg step: 86.36"),
-            ex("300 g", refused="destination-not-served", destination="JM",
-               why="Jamaica is not served (JM in the PDF is Japan's misprint)"),
-            ex("2001 g", refused="over-weight-limit", destination="DE",
-               why="Over the 2 kg maximum"),
-        ],
-    }
-
-
-def cp_regular_parcel() -> dict:
-    rows = read_csv("canadapost_regular_parcel_domestic_consumer_2021-09-13.csv")
-    zones: list[str] = []
-    steps: dict[str, dict[str, str]] = {}
-    beyond: dict[str, str] = {}
-    for r in rows:
-        z, w, p = r["rate_code"], r["weight_kg_up_to_and_including_or_VE"], r["price_CAD"]
-        if z not in zones:
-            zones.append(z)
-        if w == "each_additional_0.5_over_30":
-            beyond[z] = money(p)
+def cp_editions() -> dict[str, dict]:
+    """Every Canada Post table, imported from the guides by postcheck's own importer, with
+    what the guides do not say (size limits, the FAQ's weight limit, tax notes) added."""
+    tables: dict[str, dict] = {}
+    year_starts: dict[str, list[dt.date]] = {}  # plan -> first date of each price year printed
+    for guide in CP_GUIDES:
+        result = import_guide(REFERENCE / "price-guides" / guide)
+        if result.problems:
+            raise ValueError(f"{guide}: " + "; ".join(result.problems))
+        dates = _price_year_starts(guide)
+        starts = year_starts.setdefault(result.plan, [])
+        for year in sorted({d.year for d in dates}):
+            first = min(d for d in dates if d.year == year)
+            if first not in starts:
+                starts.append(first)
+        for rel, doc in result.tariffs.items():
+            old = tables.get(rel)
+            if old is not None:
+                if not _same_table(old, doc):
+                    raise ValueError(f"{rel}: {guide} prints other prices than {old['source']['document']} "
+                                     "for the same effective date")
+                doc["notes"].append(f"The same table is printed in {old['source']['document']}, "
+                                    f"PDF page(s) {old['source']['pages']}.")
+            tables[rel] = doc
+    # a table ends where the next begins; where a guide shows that a new price year began
+    # (its pages print an earlier date of that year) before the next table we have, the table
+    # ends the day before that date and no table is in force until the next one begins
+    by_id: dict[str, list[dict]] = {}
+    for doc in tables.values():
+        by_id.setdefault(doc["id"], []).append(doc)
+    for docs in by_id.values():
+        docs.sort(key=lambda d: d["effective_from"])
+        for a, b in zip(docs, docs[1:]):
+            starts = [d for d in year_starts[a["plan"]] if a["effective_from"] < d < b["effective_from"]]
+            if starts:
+                end = min(starts) - dt.timedelta(days=1)
+                keys = list(a)
+                at = keys.index("effective_from") + 1
+                items = list(a.items())
+                a.clear()
+                a.update(items[:at] + [("effective_until", end)] + items[at:])
+                a["notes"].append(
+                    f"In force until {end.isoformat()}: Canada Post's guides print prices effective "
+                    f"{min(starts).isoformat()} for other products of this plan, so this table was "
+                    f"replaced then; the table that replaced it is in no guide postcheck has, and "
+                    f"from {min(starts).isoformat()} to {(b['effective_from'] - dt.timedelta(days=1)).isoformat()} "
+                    "no table is in force (pricing says so rather than guess).")
+    out = {}
+    for rel, doc in tables.items():
+        product = doc["product"]
+        if product in ("tracked_packet_usa", "small_packet_usa_air"):
+            doc["notes"].extend(CP_USA_NOTES)
+            doc["limits"] = dict(CP_USA_LIMITS)
         else:
-            steps.setdefault(num(w), {})[z] = money(p)
-    if len(zones) != 45:
-        raise ValueError(f"expected 45 rate codes, got {len(zones)}")
-    bounds = sorted(steps, key=Decimal)
-    expected = ["0.5", "0.75", "1"] + [num(Decimal(h) / 2) for h in range(3, 61)]
-    if bounds != expected:
-        raise ValueError(f"unexpected weight steps {bounds}")
-    return {
-        "format": 1,
-        "id": "regular_parcel",
-        "operator": "Canada Post",
-        "name": "Regular Parcel",
-        "currency": "CAD",
-        "effective_from": CP_DATE,
-        "origins": ["CA"],
-        "customs_form": "none",
-        "notes": [
-            "Domestic only. The rate code (A1 ... J2) depends on the origin and destination "
-            "postal codes and is supplied by the caller.",
-            "The guide prices by weight or volumetric equivalent (the extract's weight column is "
-            "'weight ... or VE'), but the volumetric rule itself is not in the reference data: "
-            "it is not bundled, so prices here use the actual weight only.",
-            "max_weight 30 kg (actual weight) from the Canada Post FAQ "
-            f"({CP_FAQ_URL}, undated): domestic parcels can weigh at most 30 kg. The guide's "
-            "'each additional 0.5 kg over 30 kg' prices ([beyond]) apply to the volumetric "
-            "equivalent, which is not bundled, so they are kept for completeness but not reached.",
-            "Size limits and surcharges (e.g. oversize, non-standard) are not bundled: not in "
-            "the reference data.",
-            CP_TAX_NOTE,
-        ],
-        "source": {
-            "document": CP_DOC,
-            "pages": "12-13",
-            "reference": "canadapost_regular_parcel_domestic_consumer_2021-09-13.csv",
-        },
-        "weight": {"unit": "kg", "rounding": "none"},
-        "zones": {"by": "input", "names": zones, "destinations": ["CA"]},
-        "steps": [{"up_to": b, "prices": {z: steps[b][z] for z in zones}} for b in bounds],
-        "beyond": {"increment": "0.5", "prices": beyond},
-        "limits": {"max_weight": "30 kg"},
-        "examples": [
-            ex("500 g", "10.34", destination="CA", zone="A1",
-               why="Step edge: A1, 0.5 kg step: 10.34"),
-            ex("510 g", "10.49", destination="CA", zone="A1",
-               why="Just above the edge: A1, 0.75 kg step: 10.49"),
-            ex("2 kg", "18.25", destination="CA", zone="D3", why="D3, 2.0 kg step: 18.25"),
-            ex("30 kg", "205.27", destination="CA", zone="J2",
-               why="Last step edge: J2, 30.0 kg step: 205.27"),
-            ex("30.2 kg", None, destination="CA", zone="J2", refused="over-weight-limit",
-               why="Over the 30 kg maximum (actual weight)"),
-            ex("30 kg", "35.74", destination="CA", zone="A1",
-               why="At the 30 kg maximum: A1, 30.0 kg step: 35.74"),
-            ex("1 kg", refused="destination-not-served", destination="US", zone="A1",
-               why="Domestic only"),
-        ],
-    }
+            doc["notes"].extend(CP_INTL_NOTES[product])
+        if product == "regular_parcel":
+            doc["limits"] = {"max_weight": "30 kg"}
+        doc["notes"].append(CP_TAX_NOTE)
+        if doc["plan"] == "counter" and doc["effective_from"] == CP_DATE:
+            doc["source"]["reference"] = CP_REFERENCE_2021[product]
+            seen = {(e["weight"], e["destination"], e.get("zone"), e.get("dimensions")) for e in doc["examples"]}
+            doc["examples"].extend(e for e in CP_EXAMPLES_2021[product]
+                                   if (e["weight"], e["destination"], e.get("zone"), e.get("dimensions")) not in seen)
+        if doc["plan"] == "small_business" and product == "tracked_packet_usa" and doc["effective_from"] == CP_DATE:
+            doc["examples"].append(ex("500 g", "17.95", destination="US",
+                                      why="Step edge: 0.5 kg step: 17.95 (the counter price is 18.97)"))
+        if product == "tracked_packet_usa":
+            doc["examples"].append(ex("300 g", refused="over-size-limit", destination="US",
+                                      dimensions="61 x 10 x 5 cm", why="Longest side 61 cm > 60 cm"))
+        out[rel] = doc
+    return out
 
 
 # --------------------------------------------------------------------------- USPS
@@ -457,14 +308,14 @@ def usps_fcpis(kind: str) -> dict:
              for r in rows]
     countries, not_served = usps_countries("fcpis_group")
     label = {"retail": "Retail", "commercial": "Commercial"}[kind]
-    page = {"retail": "42", "commercial": "51"}[kind]
+    page = {"retail": "42", "commercial": "51"}[kind]  # PDF pages (= the pages' printed numbers)
     notes = [
         "Weight bands 1-8, 9-32, 33-48, 49-64 oz; USPS rounds up to the next whole ounce "
         "(weight.rounding = 1 oz).",
-        "Country -> price group from the Notice 123 country price-group list (pp.55-61; "
+        "Country -> price group from the Notice 123 country price-group list (pp.56-61; "
         "usps_country_price_groups_2025-10-05.csv, column fcpis_group). Country names were "
         "mapped to ISO alpha-2 with pycountry plus a hand table "
-        "(tools/resolve_usps_countries.py -> tools/usps_country_iso2.csv). Kosovo is mapped as "
+        "(tools/resolve_usps_countries.py -> src/postcheck/data/usps_country_iso2.csv). Kosovo is mapped as "
         "XK (user-assigned, no ISO code); Ascension as AC and Tristan da Cunha as TA (ISO "
         "exceptionally reserved), Saint Helena as SH.",
         "Not served (fcpis_group n/a): " + ", ".join(sorted(not_served)) + ". Destinations "
@@ -514,12 +365,14 @@ def usps_fcpis(kind: str) -> dict:
         "id": f"fcpis_{kind}",
         "operator": "USPS",
         "name": f"First-Class Package International Service ({label})",
+        "product": "fcpis",
+        "plan": kind,
         "currency": "USD",
         "effective_from": USPS_DATE,
         "origins": ["US"],
         "customs_form": "CN22",
         "notes": notes,
-        "source": {"document": USPS_DOC, "pages": f"{page}, 55-61", "reference": ref},
+        "source": {"document": USPS_DOC, "pages": f"{page}, 56-61", "reference": ref},
         "weight": {"unit": "oz", "rounding": "1 oz"},
         "zones": {"by": "country", "names": zones, "countries": countries},
         "steps": steps,
@@ -547,7 +400,7 @@ def usps_ground_advantage(kind: str) -> dict:
     if [s["up_to"] for s in steps] != expected or oversize is None:
         raise ValueError("unexpected Ground Advantage grid")
     label = {"retail": "Retail", "commercial": "Commercial"}[kind]
-    page = {"retail": "7", "commercial": "14"}[kind]
+    page = {"retail": "7", "commercial": "15"}[kind]
     examples = {
         "retail": [
             ex("4 oz", "7.20", destination="US", zone="1", why="Step edge: 4 oz, zone 1: 7.20"),
@@ -563,9 +416,13 @@ def usps_ground_advantage(kind: str) -> dict:
             ex("2 lb", "9.85", destination="US", zone="1", dimensions="12.4 x 12 x 12 in",
                why="Sides round to 12 x 12 x 12 = 1728 in^3, not over 1728: actual 2 lb, "
                    "zone 1: 9.85"),
-            ex("5 lb", "101.00", destination="US", zone="1", dimensions="62 x 12 x 12 in",
-               why="Length + girth 62 + 48 = 110 in > 108: oversized price, zone 1: 101.00 "
-                   "(no nonstandard surcharges bundled)"),
+            ex("5 lb", "127.40", destination="US", zone="1", dimensions="62 x 12 x 12 in",
+               why="Length + girth 62 + 48 = 110 in > 108: oversized price, zone 1: 101.00, "
+                   "+ length over 30 in 8.40 + volume 8928 in^3 over 3456 in^3 18.00 = 127.40"),
+            ex("1 lb", "13.10", destination="US", zone="1", dimensions="25 x 10 x 4 in",
+               why="1 lb, zone 1: 9.10 + length 25 in over 22 in (up to 30 in) 4.00 = 13.10"),
+            ex("1 lb", "17.50", destination="US", zone="1", dimensions="31 x 10 x 4 in",
+               why="1 lb, zone 1: 9.10 + length 31 in over 30 in 8.40 = 17.50 (not the 4.00 fee too)"),
             ex("71 lb", refused="over-weight-limit", destination="US", zone="1",
                why="Over 70 lb"),
             ex("5 lb", refused="over-size-limit", destination="US", zone="1",
@@ -595,6 +452,8 @@ def usps_ground_advantage(kind: str) -> dict:
         "id": f"ground_advantage_{kind}",
         "operator": "USPS",
         "name": f"USPS Ground Advantage ({label})",
+        "product": "ground_advantage",
+        "plan": kind,
         "currency": "USD",
         "effective_from": USPS_DATE,
         "origins": ["US"],
@@ -616,13 +475,13 @@ def usps_ground_advantage(kind: str) -> dict:
             "own calculator help https://cns.usps.com/modals/girth.html says to round off "
             "length, width and height before calculating). Both texts predate Ground Advantage "
             "(divisor 194); no 2025 DMM/Notice 123 text for the rounding was found.",
-            "Nonstandard-size surcharges (length over 22 in, over 30 in, volume over 2 cu ft) "
-            "are NOT bundled: the only figures found were third-party and undated for this "
-            "edition (docs.xpsship.com 'USPS Non-Standard Package and Non-Compliance Fees' and "
-            "shippingschool.com 'USPS Non-Standard Fees', both giving $4.00 / $8.40 / $18.00 "
-            "for Ground Advantage), and ecommercebytes.com reports a 2025 restructuring of "
-            "these fees; no USPS source for the 2025-07-13 or 2025-10-05 amounts was found.",
-            "The dimension non-compliance fee is not bundled (not in the reference data).",
+            "Surcharges from the notes under the price table (Notice 123 p.7 notes 3-5 retail, p.15 "
+            "notes 5-7 commercial): length over 22 in up to 30 in $4.00, over 30 in $8.40, volume over 2 "
+            "cubic feet (3456 in^3) $18.00, on actual sizes. The notes exempt no price, so they are added "
+            "to the Oversized price too. The $4.00 fee for tubes, cans, boxes and liquids (note 6 / 8) "
+            "depends on the contents, which a label does not give: not applied.",
+            "The live animal fee and (commercial) the package quality, unmanifested and dimension "
+            "noncompliance fees are not applied: they depend on what the label does not say.",
             USPS_FOUND,
         ],
         "source": {"document": USPS_DOC, "pages": page, "reference": ref},
@@ -631,6 +490,12 @@ def usps_ground_advantage(kind: str) -> dict:
         "steps": steps,
         "limits": {"max_weight": "70 lb", "max_length_plus_girth": "130 in"},
         "oversize": {"length_plus_girth_over": "108 in", "prices": oversize},
+        "surcharges": [
+            {"name": "Length over 22 in, up to 30 in", "longest_side_over": "22 in",
+             "longest_side_up_to": "30 in", "amount": "4.00"},
+            {"name": "Length over 30 in", "longest_side_over": "30 in", "amount": "8.40"},
+            {"name": "Volume over 2 cubic feet (3456 in^3)", "volume_over": "3456 in^3", "amount": "18.00"},
+        ],
         "volumetric": {
             "applies_over_volume": "1728 in^3",
             "divisor": "166",
@@ -771,61 +636,8 @@ def build() -> dict[Path, dict]:
     def put(op: str, doc: dict, stem: str) -> None:
         files[RATES / op / doc["id"] / f"{stem}.toml"] = doc
 
-    put("canadapost", cp_usa(
-        "small_packet_usa_air", "Small Packet USA Air", ["Small Packet USA - Air"], [
-            ex("520 g", "18.82", destination="US", why="0.52 kg -> 1.0 kg step: 18.82"),
-            ex("480 g", "12.83", destination="US", why="0.48 kg -> 0.5 kg step: 12.83"),
-            ex("500 g", "12.83", destination="US", why="Step edge: 0.5 kg step: 12.83"),
-            ex("100 g", "8.02", destination="US", why="First step edge: 0.1 kg: 8.02"),
-            ex("2000 g", "24.83", destination="US", why="Last step edge: 2.0 kg: 24.83"),
-            ex("2001 g", refused="over-weight-limit", destination="US", why="Over 2 kg"),
-            ex("300 g", refused="over-size-limit", destination="US",
-               dimensions="61 x 10 x 5 cm", why="Longest side 61 cm > 60 cm"),
-            ex("300 g", refused="destination-not-served", destination="MX",
-               why="USA only"),
-        ]), "2021-09-13")
-    put("canadapost", cp_usa(
-        "tracked_packet_usa", "Tracked Packet USA", ["Tracked Packet - USA"], [
-            ex("520 g", "21.91", destination="US", why="0.52 kg -> 1.0 kg step: 21.91"),
-            ex("500 g", "18.97", destination="US", why="Step edge: 0.5 kg step: 18.97"),
-            ex("101 g", "17.18", destination="US",
-               why="Just above the 0.1 kg edge: 0.25 kg step: 17.18"),
-            ex("2000 g", "27.64", destination="US", why="Last step edge: 2.0 kg: 27.64"),
-            ex("2001 g", refused="over-weight-limit", destination="US", why="Over 2 kg"),
-            ex("300 g", refused="over-size-limit", destination="US",
-               dimensions="40 x 30 x 25 cm", why="Sum of sides 95 cm > 90 cm"),
-            ex("300 g", refused="destination-not-served", destination="GB",
-               why="USA only"),
-        ]), "2021-09-13")
-    put("canadapost", cp_small_packet_intl(
-        "small_packet_international_air", "Small Packet International Air",
-        "Small Packet International - Air", "36-38", [], [
-            ex("100 g", "10.62", destination="DE", why="Step edge: DE code 2, 0.1 kg: 10.62"),
-            ex("101 g", "11.61", destination="DE",
-               why="Just above the edge: DE code 2, 0.25 kg: 11.61"),
-            ex("520 g", "44.26", destination="JP", why="JP code 4, 1.0 kg step: 44.26"),
-            ex("2000 g", "79.65", destination="ZA", why="ZA code 10, 2.0 kg: 79.65"),
-            ex("1 kg", "49.63", destination="XK",
-               why="Kosovo (printed XZ, also mapped as XK) code 3, 1.0 kg: 49.63"),
-            ex("300 g", refused="destination-not-served", destination="US",
-               why="The USA has its own packet products"),
-            ex("2001 g", refused="over-weight-limit", destination="DE", why="Over 2 kg"),
-        ]), "2021-09-13")
-    put("canadapost", cp_small_packet_intl(
-        "small_packet_international_surface", "Small Packet International Surface",
-        "Small Packet International - Surface", "37-38", [
-            "Surface has no 0.1 kg step: its first step is up to 0.25 kg (starting at 0)."], [
-            ex("50 g", "9.49", destination="DE", why="First step (0-0.25 kg), DE code 2: 9.49"),
-            ex("250 g", "9.49", destination="DE", why="Step edge: 0.25 kg, DE code 2: 9.49"),
-            ex("251 g", "12.99", destination="DE",
-               why="Just above the edge: 0.5 kg, DE code 2: 12.99"),
-            ex("2000 g", "39.28", destination="ZA", why="ZA code 10, 2.0 kg: 39.28"),
-            ex("300 g", refused="destination-not-served", destination="US",
-               why="The USA has its own packet products"),
-            ex("2001 g", refused="over-weight-limit", destination="DE", why="Over 2 kg"),
-        ]), "2021-09-13")
-    put("canadapost", cp_tracked_intl(), "2021-09-13")
-    put("canadapost", cp_regular_parcel(), "2021-09-13")
+    for rel, doc in cp_editions().items():
+        files[RATES / rel] = doc
     put("usps", usps_fcpis("retail"), "2025-10-05")
     put("usps", usps_fcpis("commercial"), "2025-10-05")
     put("usps", usps_ground_advantage("retail"), "2025-10-05")
@@ -938,17 +750,29 @@ def price_of(t: dict, e: dict) -> tuple[str, str]:
             vw = vol / Decimal(v["divisor"])
             vw = ceil_to(vw, weight_in(v["result_rounding"], v["weight_unit"]))
             w = max(w, vw * G_PER[v["weight_unit"]] / G_PER[unit])
+    extra = Decimal(0)
+    if dims_cm:
+        a, b, c = dims_cm
+        for sc in t.get("surcharges", []):
+            if "volume_over" in sc:
+                v, u = qty(sc["volume_over"].replace("^3", ""), CM_PER)
+                hit = a * b * c > v * CM_PER[u] ** 3
+            else:
+                hi = sc.get("longest_side_up_to")
+                hit = a > length_cm(sc["longest_side_over"]) and (hi is None or a <= length_cm(hi))
+            if hit:
+                extra += Decimal(sc["amount"])
     if dims_cm and "oversize" in t:
         a, b, c = dims_cm
         if a + 2 * (b + c) > length_cm(t["oversize"]["length_plus_girth_over"]):
-            return "price", t["oversize"]["prices"][zone]
+            return "price", f"{Decimal(t['oversize']['prices'][zone]) + extra:.2f}"
     if "formula" in t:
         f = t["formula"]
         p = Decimal(f["per_piece"]) + Decimal(f["per_unit"]) * w
         return "price", str(p.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     for s in t["steps"]:
         if w <= Decimal(s["up_to"]):
-            return "price", s["prices"][zone]
+            return "price", f"{Decimal(s['prices'][zone]) + extra:.2f}"
     if "beyond" not in t:
         return "refused", "over-weight-limit"
     last = t["steps"][-1]
@@ -962,7 +786,7 @@ def check() -> int:
     import tomllib
 
     errors: list[str] = []
-    ids: dict[str, Path] = {}
+    ids: dict[tuple, Path] = {}
     generated = build()
     on_disk = sorted(RATES.rglob("*.toml"))
     if sorted(generated) != on_disk:
@@ -989,9 +813,9 @@ def check() -> int:
             if path.stem != t["effective_from"].isoformat():
                 err("file name != effective_from")
             continue
-        if t["id"] in ids:
-            err(f"duplicate id {t['id']} (also {ids[t['id']]})")
-        ids[t["id"]] = rel
+        if (t["id"], t.get("effective_from")) in ids:  # editions share an id; the loader checks overlaps
+            err(f"duplicate table {t['id']} (also {ids[(t['id'], t.get('effective_from'))]})")
+        ids[(t["id"], t.get("effective_from"))] = rel
         if path.parent.name != t["id"]:
             err("directory name != id")
         undated = t["source"].get("undated", False)

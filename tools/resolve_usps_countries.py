@@ -1,7 +1,8 @@
 """Resolve the country names of the USPS Notice 123 price-group extract to ISO 3166-1 alpha-2.
 
 One-off helper (needs `pycountry`; e.g. /tmp/venv/bin/python tools/resolve_usps_countries.py).
-It writes tools/usps_country_iso2.csv, which tools/make_rates.py (stdlib only) reads.
+It writes src/postcheck/data/usps_country_iso2.csv, which tools/make_rates.py and the Notice 123
+importer (postcheck rates import) read.
 
 Names pycountry cannot resolve by exact lookup are taken from MANUAL below; every such name is
 printed. The script fails if a name is resolved by neither.
@@ -18,7 +19,7 @@ import pycountry
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO.parent / "shared" / "reference"
 SOURCE = REFERENCE / "usps_country_price_groups_2025-10-05.csv"
-OUT = REPO / "tools" / "usps_country_iso2.csv"
+OUT = REPO / "src" / "postcheck" / "data" / "usps_country_iso2.csv"
 
 # Names as printed in Notice 123 that pycountry.countries.lookup() does not resolve.
 MANUAL = {

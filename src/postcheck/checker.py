@@ -36,15 +36,38 @@ def default_rates() -> Rates:
     return _DEFAULT
 
 
+def _other_plan_paid(ctx: Context, label: Label, rates: Rates, date: dt.date, measured: Any, tol: Tolerance,
+                     selection: Selection) -> tuple[Context, list, str] | None:
+    """The label checked again with the price plan whose price for this parcel and date is
+    exactly the postage paid (a small business paying Small Business prices), or ``None``."""
+    for plan, pid in rates.plans(ctx.service_id).items():
+        if pid == ctx.service_id:
+            continue
+        other = Context(label, rates=rates, date=date, service_id=pid, measured_g=measured, tolerance=tol)
+        q = other.required
+        if isinstance(q, Quote) and label.postage_paid is not None and q.price.amount == label.postage_paid:
+            t = q.tariff
+            here = ctx.tariff
+            note = (f"the postage paid, {q.price}, is the {plan.replace('_', ' ')} price of {t.name} for this "
+                    f"parcel on {date.isoformat()} (price list of {t.date_label}); priced with that plan"
+                    + (f" rather than {here.plan.replace('_', ' ')} prices" if here is not None and here.plan else "")
+                    + f". Name the plan (service {pid}, or --plan {plan}) to say so.")
+            return other, run_rules(other, selection), note
+    return None
+
+
 def check(label: Label | Mapping[str, Any], *, measured_weight: Any = None, rates: Rates | None = None,
           as_of: dt.date | None = None, select: Iterable[str] | None = None,
           ignore: Iterable[str] | None = None, tolerance: Tolerance | str | None = None,
-          source: str | None = None, parcel_id: str | None = None) -> Report:
+          source: str | None = None, parcel_id: str | None = None, plan: str | None = None) -> Report:
     """Check one label; return a :class:`~postcheck.report.Report` with every finding.
 
     ``label`` is a :class:`~postcheck.label.Label` or a mapping in the label's JSON shape.
     ``measured_weight`` is the weight on the scale ("520 g", a pint quantity ...).  ``as_of``
-    replaces the label's ``ship_date`` as the pricing date.  Raises
+    replaces the label's ``ship_date`` as the pricing date.  ``plan`` names the price plan the
+    shipper pays (``small_business``) for a product sold at several; without one, a label whose
+    postage is exactly another plan's price for the parcel and date is priced with that plan
+    (the report's notes say so) instead of being called short.  Raises
     :class:`~postcheck.errors.InvalidLabel` for a label that cannot be read (including an
     unknown service), never for a label that is merely wrong.
 
@@ -66,14 +89,15 @@ def check(label: Label | Mapping[str, Any], *, measured_weight: Any = None, rate
         raise InvalidLabel(src, (("service", label.service,
                                   f"a product id from 'postcheck rates list' ({known})"),)) from None
     return _check(label, service_id, None, rates=rates, measured_weight=measured_weight, as_of=as_of,
-                  select=select, ignore=ignore, tolerance=tolerance, src=src, source=source, parcel_id=parcel_id)
+                  select=select, ignore=ignore, tolerance=tolerance, src=src, source=source, parcel_id=parcel_id,
+                  plan=plan)
 
 
 def check_partial(label: Label | Mapping[str, Any], *, missing: Mapping[str, str] | None = None,
                   measured_weight: Any = None, rates: Rates | None = None, as_of: dt.date | None = None,
                   select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
                   tolerance: Tolerance | str | None = None, source: str | None = None,
-                  parcel_id: str | None = None) -> Report:
+                  parcel_id: str | None = None, plan: str | None = None) -> Report:
     """Check a label as it was read, which may be incomplete: every rule that can run does.
 
     ``label`` is a mapping in the label's JSON shape whose required fields may be absent (or a
@@ -105,7 +129,8 @@ def check_partial(label: Label | Mapping[str, Any], *, missing: Mapping[str, str
         except UnknownService as e:
             unpriced = e
     return _check(lab, service_id, unpriced, rates=rates, measured_weight=measured_weight, as_of=as_of,
-                  select=select, ignore=ignore, tolerance=tolerance, src=src, source=source, parcel_id=parcel_id)
+                  select=select, ignore=ignore, tolerance=tolerance, src=src, source=source, parcel_id=parcel_id,
+                  plan=plan)
 
 
 def _needs(label: PartialLabel, skipped: Mapping[str, tuple[str, ...]]) -> tuple[Need, ...]:
@@ -143,7 +168,7 @@ def _generic(path: str) -> str:
 def _check(label: Label | PartialLabel, service_id: str | None, unpriced: UnknownService | None, *,
            rates: Rates, measured_weight: Any, as_of: dt.date | None, select: Iterable[str] | None,
            ignore: Iterable[str] | None, tolerance: Tolerance | str | None, src: str, source: str | None,
-           parcel_id: str | None) -> Report:
+           parcel_id: str | None, plan: str | None = None) -> Report:
     measured = None
     if measured_weight is not None:
         try:
@@ -161,6 +186,11 @@ def _check(label: Label | PartialLabel, service_id: str | None, unpriced: Unknow
     defaulted = date is None
     if date is None:
         date = dt.date.today()
+    if plan is not None and service_id is not None:
+        plans = rates.plans(service_id)
+        if plans and plan not in plans:
+            raise InvalidLabel(src, (("plan", plan, f"a price plan of {service_id}: {', '.join(plans)}"),))
+        service_id = plans.get(plan, service_id)
     ctx = Context(label, rates=rates, date=date, service_id=service_id, measured_g=measured, tolerance=tol,
                   unpriced=unpriced)
     try:
@@ -168,15 +198,20 @@ def _check(label: Label | PartialLabel, service_id: str | None, unpriced: Unknow
     except ValueError as e:
         raise InvalidLabel(src, (("select", list(select or []) + list(ignore or []), str(e)),)) from None
     needs: tuple[Need, ...] = ()
+    notes: list[str] = []
     if isinstance(label, PartialLabel):
         skipped: dict[str, tuple[str, ...]] = {}
         findings = run_rules(ctx, selection, skipped=skipped)
         needs = _needs(label, skipped)
     else:
         findings = run_rules(ctx, selection)
+        if plan is None and service_id is not None and any(f.name == "postage-insufficient" for f in findings):
+            matched = _other_plan_paid(ctx, label, rates, date, measured, tol, selection)
+            if matched is not None:
+                ctx, findings, note = matched
+                notes.append(note)
 
     tariff_ref = None
-    notes: list[str] = []
     sel = _known(lambda: ctx.selection)
     req = _known(lambda: ctx.required)
     if isinstance(sel, Selected):

@@ -115,10 +115,12 @@ def cli(ctx: click.Context) -> None:
                              "(Regular Parcel rate code, USPS Ground Advantage zone).")
 @click.option("--date", "date_text", help="Shipping date (YYYY-MM-DD); default today.")
 @click.option("--all", "show_all", is_flag=True, help="Also list products from other origins.")
+@click.option("--plan", help="Price plan the shipper pays (counter, small_business; 'all' for every plan); "
+                             "default: each product's default plan (Canada Post: counter).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @rates_option
 def quote(origin: str, destination: str, weight: str, dims: str | None, zone: str | None, date_text: str | None,
-          show_all: bool, fmt: str, rates_dirs: tuple[str, ...]) -> None:
+          show_all: bool, plan: str | None, fmt: str, rates_dirs: tuple[str, ...]) -> None:
     """Price a parcel with every product that can carry it, cheapest first, and say why the
     others cannot."""
     from postcheck.errors import UnitError
@@ -141,7 +143,7 @@ def quote(origin: str, destination: str, weight: str, dims: str | None, zone: st
     date = date or dt.date.today()
     rates = load_rates(rates_dirs)
     priced, refused = do_quote(rates, origin=o, destination=d, weight_g=grams, date=date, dims_mm=dims_mm,
-                               zone=zone, include_other_origins=show_all)
+                               zone=zone, include_other_origins=show_all, plan=plan)
     if fmt == "json":
         click.echo(json.dumps({"origin": o, "destination": d, "weight": format_weight(grams),
                                "weight_g": f"{grams.normalize():f}", "date": date.isoformat(),
@@ -227,7 +229,7 @@ def _split(values: Iterable[str]) -> list[str]:
 
 def run_checks(label_path: str, *, measured: str | None, tolerance: str | None, date_text: str | None,
                select: Iterable[str], ignore: Iterable[str], items_path: str | None, rates_dirs: Iterable[str],
-               sets: Iterable[str] = (), profiles: Iterable[str] = ()):
+               sets: Iterable[str] = (), profiles: Iterable[str] = (), plan: str | None = None):
     """Check every label in a file: ``(reports, unreadable [(source, message)])``.  A label that
     lacks fields is checked as far as it goes (its report says what it needs); a file that
     cannot be read at all is one unreadable entry."""
@@ -244,6 +246,7 @@ def run_checks(label_path: str, *, measured: str | None, tolerance: str | None, 
     sel = sel or list(settings.select)
     ign = ign or list(settings.ignore)
     tolerance = tolerance or settings.tolerance
+    plan = plan or settings.price_plan
     rates_dirs = [*settings.rates, *rates_dirs]
     try:
         Selection(sel or None, ign)
@@ -268,7 +271,7 @@ def run_checks(label_path: str, *, measured: str | None, tolerance: str | None, 
         try:
             reports.append(check_partial(li.label, measured_weight=measured, rates=rates, as_of=as_of,
                                          select=sel or None, ignore=ign, tolerance=tolerance, source=li.source,
-                                         parcel_id=li.parcel_id))
+                                         parcel_id=li.parcel_id, plan=plan))
         except PostcheckError as e:
             bad.append((li.source, str(e)))
     return reports, bad
@@ -279,11 +282,13 @@ def run_checks(label_path: str, *, measured: str | None, tolerance: str | None, 
 @_common_check_options
 @click.option("--profile", "profiles", multiple=True, type=click.Path(dir_okay=False, exists=True),
               help="Mapping profile (TOML) for a fillable PDF form; repeatable. Also POSTCHECK_PDF_PROFILES (folders).")
+@click.option("--plan", help="Price plan the shipper pays (counter, small_business) for products sold at "
+                             "several; also price_plan in the settings.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]), default="text",
               show_default=True)
 def check(label_path: str, measured: str | None, tolerance: str | None, date_text: str | None,
           select: tuple[str, ...], ignore: tuple[str, ...], items_path: str | None, rates_dirs: tuple[str, ...],
-          sets: tuple[str, ...], profiles: tuple[str, ...], fmt: str) -> None:
+          sets: tuple[str, ...], profiles: tuple[str, ...], plan: str | None, fmt: str) -> None:
     """Check a label (JSON, JSON Lines, CSV or PDF): what is wrong, why, how much, and the fix.
 
     A label that lacks required fields is checked as far as it goes, and the report says which
@@ -294,7 +299,7 @@ def check(label_path: str, measured: str | None, tolerance: str | None, date_tex
 
     reports, bad = run_checks(label_path, measured=measured, tolerance=tolerance, date_text=date_text,
                               select=select, ignore=ignore, items_path=items_path, rates_dirs=rates_dirs,
-                              sets=sets, profiles=profiles)
+                              sets=sets, profiles=profiles, plan=plan)
     if fmt == "json":
         if len(reports) == 1 and not bad:
             click.echo(to_json(reports[0]))
@@ -372,7 +377,7 @@ def schema() -> None:
 
 @cli.group("rates", cls=_Group)
 def rates_group() -> None:
-    """Tariff tables: list, show, validate."""
+    """Tariff tables: list, show, validate, import a price guide, diff editions, chart them."""
 
 
 @rates_group.command("list")
@@ -387,7 +392,8 @@ def rates_list(fmt: str, rates_dirs: tuple[str, ...]) -> None:
         return
     for t in tables:
         until = f" until {t.effective_until.isoformat()}" if t.effective_until else ""
-        click.echo(f"{t.id:<36} {t.operator:<14} {t.name}  [{t.currency}, from {t.date_label}{until}]")
+        plan = f", plan {t.plan}" if t.plan else ""
+        click.echo(f"{t.id:<36} {t.operator:<14} {t.name}  [{t.currency}, from {t.date_label}{until}{plan}]")
         click.echo(f"{'':<36} source: {t.source.document}, p. {t.source.pages}")
 
 
@@ -404,6 +410,8 @@ def rates_show(product: str, date_text: str | None, rates_dirs: tuple[str, ...])
         click.echo(f"{t.name} ({t.id}) - {t.operator}")
         click.echo(f"  File: {t.path}")
         click.echo(f"  In force: from {t.date_label}" + (f" until {t.effective_until}" if t.effective_until else ""))
+        if t.plan:
+            click.echo(f"  Price plan: {t.plan} of {t.product} (plans: {', '.join(rates.plans(t.id))})")
         click.echo(f"  Source: {t.source.document}, p. {t.source.pages}" + (f" <{t.source.url}>" if t.source.url else ""))
         click.echo(f"  Currency: {t.currency}; ships from {', '.join(sorted(t.origins))}; customs form: {t.customs_form}")
         click.echo(f"  Weight: steps in {t.weight_unit}, rounding {t.rounding_text}")
@@ -455,6 +463,101 @@ def rates_validate(folder: str, no_examples: bool) -> None:
         click.echo(f"{len(errors)} problem(s) in {folder}", err=True)
         sys.exit(EXIT_INPUT)
     click.echo(f"{folder}: valid")
+
+
+@rates_group.command("import")
+@click.argument("guide", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Tariff folder to write into (created if missing): DIR/<operator>/<id>/<date>.toml.")
+@click.option("--product", "products", multiple=True,
+              help="Only these product ids (repeatable or comma-separated; default: every product the guide gives).")
+@click.option("--force", is_flag=True, help="Replace tariff files that already exist in DIR.")
+def rates_import(guide: str, out_dir: str, products: tuple[str, ...], force: bool) -> None:
+    """Read an operator's price guide (PDF) into tariff files, each checked by the strict loader.
+
+    Knows Canada Post's Consumer (Counter) Prices and Business Prices (Small Business) guides,
+    2020 to 2022 editions.  Says which pages it read for what; a table that does not read as a
+    price table is reported and not written (exit 1); an unknown document is refused (exit 2).
+    """
+    from postcheck.tariffs.guides import import_guide, write_imported
+
+    wanted = _split(products)
+    result = import_guide(guide, products=wanted or None)
+    click.echo(f"{guide}: {result.document}")
+    for use in sorted(result.pages, key=lambda u: (u.page, u.what)):
+        click.echo(f"  p. {use.page:<3} {use.what}")
+    for path in write_imported(result, out_dir, force=force):
+        click.echo(f"wrote {path}")
+    for problem in result.problems:
+        click.echo(f"postcheck: not imported: {problem}", err=True)
+    if not result.tariffs:
+        click.echo("postcheck: error: nothing was imported", err=True)
+        sys.exit(EXIT_INPUT)
+    if result.problems:
+        sys.exit(EXIT_FINDINGS)
+
+
+@rates_group.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--all", "show_all", is_flag=True, help="List unchanged prices too.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@rates_option
+def rates_diff(old: str, new: str, show_all: bool, fmt: str, rates_dirs: tuple[str, ...]) -> None:
+    """What changed between two editions: per product, step and zone, with the percentage.
+
+    OLD and NEW are each a tariff file, a tariff folder, or ID@DATE (the table in force that
+    day), e.g. 'postcheck rates diff tracked_packet_usa@2020-03-01 tracked_packet_usa@2022-03-01'.
+    """
+    from postcheck.tariffs.compare import diff_editions, editions
+
+    rates = load_rates(rates_dirs)
+    diffs = diff_editions(editions(old, rates), editions(new, rates))
+    if not diffs:
+        raise InputProblem(f"{old} and {new} have no product in common")
+    if fmt == "json":
+        click.echo(json.dumps([{
+            "id": d.id, "old": {"effective_from": d.old.date_label, "file": d.old.path},
+            "new": {"effective_from": d.new.date_label, "file": d.new.path}, "currency": d.new.currency,
+            "prices": [{"step": c.step, "zone": c.zone, "old": None if c.old is None else f"{c.old:.2f}",
+                        "new": None if c.new is None else f"{c.new:.2f}",
+                        "percent": None if c.percent is None else f"{c.percent:.2f}"}
+                       for c in (d.changes if show_all else d.changed)],
+            "countries": [{"country": c, "old": a, "new": b} for c, a, b in d.countries],
+            "other": d.other} for d in diffs], indent=2, ensure_ascii=False))
+        return
+    for d in diffs:
+        pcts = [c.percent for c in d.changed if c.percent is not None]
+        span = f", {min(pcts):+.2f}% to {max(pcts):+.2f}%" if pcts else ""
+        ids = d.id if d.old.id == d.new.id else f"{d.old.id} -> {d.new.id}"
+        click.echo(f"{ids}: {d.old.date_label} -> {d.new.date_label}, {d.new.currency} "
+                   f"({len(d.changed)} of {len(d.changes)} prices changed{span})")
+        for c in d.changes if show_all else d.changed:
+            click.echo(f"  {c.text()}")
+        for c, a, b in d.countries:
+            click.echo(f"  country {c}: zone {a or '-'} -> {b or '-'}")
+        for o in d.other:
+            click.echo(f"  {o}")
+
+
+@rates_group.command("chart")
+@click.argument("product")
+@click.option("-o", "--output", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="SVG file to write.")
+@click.option("--zone", help="Zone or rate code to draw (default: the product's first).")
+@click.option("--force", is_flag=True, help="Replace the output if it exists.")
+@rates_option
+def rates_chart(product: str, out_path: str, zone: str | None, force: bool, rates_dirs: tuple[str, ...]) -> None:
+    """Draw a product's price steps across its editions and price plans (SVG, reportlab graphics)."""
+    from postcheck.output import write_atomic
+    from postcheck.tariffs.chart import price_chart_svg
+
+    rates = load_rates(rates_dirs)
+    ids = list(dict.fromkeys([rates.resolve(product), *rates.plans(product).values()]))
+    tables = sorted((t for pid in ids for t in rates.tables(pid)),
+                    key=lambda t: (t.effective_from or dt.date.min, t.plan or ""))
+    write_atomic(out_path, price_chart_svg(tables, zone=zone), force=force)
+    click.echo(f"wrote {out_path} ({len(tables)} tables of {', '.join(ids)})")
 
 
 # ---------------------------------------------------------------------------- entry point

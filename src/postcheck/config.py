@@ -23,7 +23,7 @@ from postcheck.errors import TariffFileError
 
 __all__ = ["Settings", "find_settings"]
 
-_KEYS = {"select", "ignore", "tolerance", "rates", "limits"}
+_KEYS = {"select", "ignore", "tolerance", "rates", "limits", "price_plan"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ class Settings:
     tolerance: str | None = None
     rates: tuple[str, ...] = field(default=())
     limits: dict[str, int] = field(default_factory=dict)
+    #: The price plan the shipper pays (``small_business``) for products sold at several.
+    price_plan: str | None = None
 
     def apply_limits(self) -> None:
         """Put the file's ``limits`` in force for this process."""
@@ -70,7 +72,10 @@ def _read(path: Path, table: dict, prefix: str) -> Settings:
     limits = table.get("limits", {})
     if not isinstance(limits, dict):
         raise fail("limits", "expected a table of limit = whole number")
-    return Settings(str(path), strings("select"), strings("ignore"), tol, rates, dict(limits))
+    plan = table.get("price_plan")
+    if plan is not None and not isinstance(plan, str):
+        raise fail("price_plan", 'expected a string such as "small_business"')
+    return Settings(str(path), strings("select"), strings("ignore"), tol, rates, dict(limits), plan)
 
 
 def find_settings(start: Path | None = None) -> Settings:

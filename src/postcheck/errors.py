@@ -86,16 +86,21 @@ class NoTariffInForce(PostcheckError, LookupError):
     """No price list of the product is in force on the date asked for."""
 
     def __init__(self, service: str, date: _dt.date, first: _dt.date | None = None,
-                 last: _dt.date | None = None) -> None:
+                 last: _dt.date | None = None, next_from: _dt.date | None = None) -> None:
         self.service = service
         self.date = date
         self.first = first
         self.last = last
-        super().__init__(service, date, first, last)
+        #: set when the date falls between two tables: the later one starts then
+        self.next_from = next_from
+        super().__init__(service, date, first, last, next_from)
 
     def _message(self) -> str:
         msg = f"no price list of {self.service} is in force on {self.date.isoformat()}"
-        if self.first is not None and self.date < self.first:
+        if self.next_from is not None and self.last is not None:
+            msg += (f": the table before it ends {self.last.isoformat()} and the next starts "
+                    f"{self.next_from.isoformat()}; no price list for the dates between is known")
+        elif self.first is not None and self.date < self.first:
             msg += f": the earliest table starts {self.first.isoformat()}"
         elif self.last is not None:
             msg += f": the known tables end {self.last.isoformat()}"
@@ -133,6 +138,11 @@ class FileProblem(PostcheckError):
 
 class LabelReadError(FileProblem, ValueError):
     """A label file (JSON, CSV, PDF) cannot be read at all."""
+
+
+class GuideError(FileProblem, ValueError):
+    """A price guide that cannot be imported: not a PDF, a document postcheck does not know,
+    or a table that does not read as the guide's own layout says it should."""
 
 
 class InvalidLabel(PostcheckError, ValueError):

@@ -143,12 +143,18 @@ def test_ca_to_us_480_g(rates: Rates) -> None:
 
 def test_us_to_ca_1_lb_4_oz_first_class_package_international(rates: Rates) -> None:
     priced, refused = quote(rates, origin="US", destination="CA", weight_g=parse_weight("1 lb 4 oz"),
-                            date=US_DATE)
+                            date=US_DATE, plan="all")
     got = {o.id: o.quote for o in priced}
     assert got["fcpis_retail"].price == Money(Decimal("26.00"), "USD")  # 9-32 oz, price group 1
     assert got["fcpis_commercial"].price == Money(Decimal("24.69"), "USD")
     assert got["fcpis_retail"].zone == "1"
     assert offers_by_id(refused)["ground_advantage_retail"].reason == "destination-not-served"
+    # retail and commercial are plans of one product: quoted once, at retail unless named
+    default, _ = quote(rates, origin="US", destination="CA", weight_g=parse_weight("1 lb 4 oz"), date=US_DATE)
+    assert [o.id for o in default if o.id.startswith("fcpis")] == ["fcpis_retail"]
+    named, _ = quote(rates, origin="US", destination="CA", weight_g=parse_weight("1 lb 4 oz"), date=US_DATE,
+                     plan="commercial")
+    assert [o.id for o in named if o.id.startswith("fcpis")] == ["fcpis_commercial"]
 
 
 def test_ca_to_japan_200_g_tracked_packet_international(rates: Rates) -> None:
@@ -203,24 +209,30 @@ def test_ground_advantage_not_volumetric_at_exactly_1728_cubic_inches(rates: Rat
                  date=US_DATE).amount == Decimal("12.80")  # actual 2 lb, zone 5
 
 
-@pytest.mark.parametrize(("service", "expected"), [("ground_advantage_retail", "183.95"),
-                                                   ("ground_advantage_commercial", "179.40")])
+# Oversized zone 5: 183.95 retail, 179.40 commercial; plus the fees of the notes under the
+# tables (Notice 123 p. 7 notes 4-5, p. 15 notes 6-7): length over 30 in 8.40, volume over
+# 3456 in^3 18.00 (62 x 12 x 12 = 8928 in^3), which exempt no price
+@pytest.mark.parametrize(("service", "expected"), [("ground_advantage_retail", "210.35"),
+                                                   ("ground_advantage_commercial", "205.80")])
 def test_ground_advantage_oversized_over_108_inches(rates: Rates, service: str, expected: str) -> None:
     t = rates.select(service, US_DATE).tariff
     q = price_parcel(t, weight_g=parse_weight("5 lb"), destination="US", zone="5",
                      dims_mm=parse_dimensions("62 x 12 x 12 in"))  # 62 + 2 x (12 + 12) = 110 in
     assert q.oversize
     assert q.price == Money(Decimal(expected), "USD")
+    assert [a for _n, a in q.surcharges] == [Decimal("8.40"), Decimal("18.00")]
     assert q.step_text == "Oversized price"
 
 
 def test_ground_advantage_exactly_108_inches_is_not_oversized(rates: Rates) -> None:
-    # 60 + 48 = 108 in: not over 108; volumetric 60 x 12 x 12 / 166 = 52.05 -> 53 lb, zone 5
+    # 60 + 48 = 108 in: not over 108; volumetric 60 x 12 x 12 / 166 = 52.05 -> 53 lb, zone 5:
+    # 99.15, + length over 30 in 8.40 + volume 8640 in^3 over 3456 in^3 18.00
     t = rates.select("ground_advantage_retail", US_DATE).tariff
     q = price_parcel(t, weight_g=parse_weight("5 lb"), destination="US", zone="5",
                      dims_mm=parse_dimensions("60 x 12 x 12 in"))
     assert not q.oversize
-    assert q.price.amount == Decimal("99.15")
+    assert q.base == Decimal("99.15")
+    assert q.price.amount == Decimal("125.55")
 
 
 def test_ground_advantage_over_130_inches_refused(rates: Rates) -> None:

@@ -95,7 +95,7 @@ CASES = {
                                     postage_paid="47.96"),
                                _set(good(), service="small_packet_international_air", destination="JM",
                                     postage_paid="24.71")),
-    "no-tariff-in-force": (_set(good(), ship_date="2020-01-15"), good()),
+    "no-tariff-in-force": (_set(good(), ship_date="2019-06-15"), good()),
     "zone-required": (_set(good(), service="regular_parcel", destination="CA", form=None, postage_paid="10.40"),
                       _set(good(), service="regular_parcel", destination="CA", form=None, zone="A1",
                            postage_paid="10.40")),

@@ -43,9 +43,34 @@ def test_before_the_first_table(fixture_rates: Rates) -> None:
 
 
 def test_before_the_first_bundled_table(rates: Rates) -> None:
-    with pytest.raises(NoTariffInForce, match="earliest table starts 2021-09-13"):
-        rates.select("small_packet_usa_air", D(2021, 9, 12))
+    with pytest.raises(NoTariffInForce, match="earliest table starts 2020-01-13"):
+        rates.select("small_packet_usa_air", D(2020, 1, 12))
+    assert rates.select("small_packet_usa_air", D(2020, 1, 13)).tariff.effective_from == D(2020, 1, 13)
     assert rates.select("small_packet_usa_air", D(2021, 9, 13)).tariff.effective_from == D(2021, 9, 13)
+
+
+def test_editions_priced_by_ship_date(rates: Rates) -> None:
+    """Each Canada Post edition is in force from its date until the next begins (or until the
+    price year the guides show it ended in)."""
+    spua = "small_packet_usa_air"
+    assert rates.select(spua, D(2020, 3, 1)).tariff.effective_from == D(2020, 1, 13)
+    assert rates.select(spua, D(2021, 1, 10)).tariff.effective_from == D(2020, 1, 13)
+    assert rates.select(spua, D(2022, 3, 1)).tariff.effective_from == D(2021, 9, 13)
+    sb = "tracked_packet_usa_small_business"
+    assert rates.select(sb, D(2021, 3, 1)).tariff.effective_from == D(2021, 1, 11)
+    assert rates.select(sb, D(2021, 9, 12)).tariff.effective_from == D(2021, 1, 11)
+    assert rates.select(sb, D(2021, 9, 13)).tariff.effective_from == D(2021, 9, 13)
+    with pytest.raises(NoTariffInForce, match="earliest table starts 2021-01-11"):
+        rates.select(sb, D(2020, 6, 1))
+
+
+def test_a_date_between_editions_is_an_error(rates: Rates) -> None:
+    """The 2020 counter table ended when the 2021 prices began (2021-01-11); the guide of
+    January 2021 is not at hand, so no table is in force until 2021-09-13."""
+    with pytest.raises(NoTariffInForce) as info:
+        rates.select("tracked_packet_usa", D(2021, 3, 1))
+    assert info.value.last == D(2021, 1, 10) and info.value.next_from == D(2021, 9, 13)
+    assert "ends 2021-01-10 and the next starts 2021-09-13" in str(info.value)
 
 
 def test_after_effective_until(fixture_rates: Rates) -> None:

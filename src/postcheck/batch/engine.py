@@ -615,6 +615,14 @@ class Engine:
                 pr = vt.price(net[m], z_idx[m], vol[m])
                 net_ok[m], net_price[m], net_key[m] = pr.ok, pr.price, pr.step_key
 
+        # a label paying less than its plan's price may be paying exactly another price plan's (a
+        # small business paying Small Business prices): those rows go to check(), which says so
+        short = fast & req_ok & paid_p & (paid < req)
+        if short.any():
+            other_plan = self._other_plan_paid(short, t_idx, date_c, dates, basis, z_idx, vol, paid)
+            slow |= other_plan
+            fast &= ~other_plan
+
         # -- findings
         has_form = form > 0
         commercial = (cat == _CATS.index("sale_of_goods")) | (cat == _CATS.index("commercial_sample"))
@@ -915,6 +923,33 @@ class Engine:
             i = len(self._tariffs) - 1
             self._vt[i] = VectorTariff.build(sel.tariff)
         return i if self._vt[i].exact else -1
+
+    def _other_plan_paid(self, short: np.ndarray, t_idx: np.ndarray, date_c: np.ndarray, dates: list,
+                         basis: np.ndarray, z_idx: np.ndarray, vol: np.ndarray, paid: np.ndarray) -> np.ndarray:
+        """Rows of ``short`` whose postage is another price plan's price for the parcel, or that
+        this engine cannot price under another plan exactly (both are check()'s to answer)."""
+        out = np.zeros(len(short), dtype=bool)
+        pairs = np.unique(np.stack([t_idx[short], date_c[short]]), axis=1)
+        for ti, dc in pairs.T.tolist():
+            t = self._tariffs[ti]
+            others = [pid for pid in self.rates.plans(t.id).values() if pid != t.id]
+            if not others:
+                continue
+            rows = np.flatnonzero(short & (t_idx == ti) & (date_c == dc))
+            for pid in others:
+                tj = self._selected(pid, dates[dc])
+                u = self._tariffs[tj] if tj >= 0 else None
+                if u is None or (u.zone_names, u.volumetric, u.limits, u.oversize, u.surcharges) != (
+                        t.zone_names, t.volumetric, t.limits, t.oversize, t.surcharges):
+                    try:  # not priced here exactly (or not in force): check() decides
+                        self.rates.select(pid, dates[dc])
+                    except NoTariffInForce:
+                        continue
+                    out[rows] = True
+                    break
+                pr = self._vt[tj].price(basis[rows], z_idx[rows], vol[rows])
+                out[rows[pr.ok & (pr.price == paid[rows])]] = True
+        return out
 
     def _cn22_limit(self, currency: str, date: dt.date) -> int | None:
         key = (currency, date)

@@ -126,8 +126,7 @@ class VectorTariff:
         if t.oversize is not None and a + 2 * (b + c) > t.oversize.length_plus_girth_over_mm:
             return DimsEffect(True, -1)
         for sc in t.surcharges:
-            value = a if sc.condition == "longest_side_over" else a * b * c
-            if value > sc.threshold:
+            if sc.applies(dims):
                 return DimsEffect(True, -1)
         _r, _c, vol = chargeable_weight(t, Decimal(0), dims)
         if vol is None:

@@ -19,6 +19,7 @@ from typing import Iterable, Iterator
 
 from postcheck.errors import NoTariffInForce, NotPriceable, TariffFileError, UnknownService
 from postcheck.tariffs.model import SdrTable, Tariff, _load_toml, parse_tariff, read_sdr
+from postcheck.tariffs.pricing import price_parcel
 from postcheck.units import parse_dimensions, parse_weight
 
 __all__ = ["Rates", "Layer", "Selected", "bundled_dir", "load_layer", "validate_dir", "check_examples",
@@ -27,6 +28,8 @@ __all__ = ["Rates", "Layer", "Selected", "bundled_dir", "load_layer", "validate_
 #: A table with no end date is flagged as possibly out of date this long after it started.
 STALE_AFTER_DAYS = 400
 ENV_VAR = "POSTCHECK_RATES"
+#: The plan a product is quoted at when none is named and no table's id is the product's own.
+DEFAULT_PLANS = ("counter", "retail")
 _MAX_FILES = 2000
 
 
@@ -182,8 +185,6 @@ def load_layer(root: Path | str, *, bundled: bool = False) -> Layer:
 
 def check_examples(t: Tariff) -> list[TariffFileError]:
     """Price every worked example of a table; each mismatch is an error naming the example."""
-    from postcheck.tariffs.pricing import price_parcel
-
     errors = []
     for i, ex in enumerate(t.examples):
         key = f"examples[{i}]"
@@ -292,6 +293,35 @@ class Rates:
         for layer in self.layers:
             yield from layer.all_tariffs()
 
+    # -- price plans
+
+    def plans(self, service: str) -> dict[str, str]:
+        """``{plan: product id}`` for every price plan of the product ``service`` belongs to
+        (``{"counter": "tracked_packet_usa", "small_business": "tracked_packet_usa_small_business"}``);
+        a product without plans gives ``{}``."""
+        product = self.tables(service)[0].product
+        out: dict[str, str] = {}
+        for pid in self.ids():
+            head = self.tables(pid)[0]
+            if head.product == product and head.plan is not None:
+                out.setdefault(head.plan, pid)
+        return out
+
+    def plan_of(self, product: str, plan: str | None) -> str:
+        """The id of ``product``'s table series at ``plan`` (``product`` may also be one of its
+        ids); its default (the id equal to the product's, else its counter or retail plan) when
+        ``plan`` is ``None`` or the product has no such plan."""
+        members = [pid for pid in self.ids() if self.tables(pid)[0].product == product]
+        if not members:  # a product id given for the product (fcpis_retail for fcpis)
+            product = self.tables(product)[0].product
+            members = [pid for pid in self.ids() if self.tables(pid)[0].product == product]
+        by_plan = {self.tables(pid)[0].plan: pid for pid in reversed(members)}
+        if plan is not None and plan in by_plan:
+            return by_plan[plan]
+        if product in members:
+            return product
+        return next((by_plan[p] for p in DEFAULT_PLANS if p in by_plan), members[0])
+
     # -- selection by date
 
     def select(self, service: str, date: dt.date) -> Selected:
@@ -299,6 +329,7 @@ class Rates:
         pid = self.resolve(service)
         firsts: list[dt.date] = []
         lasts: list[dt.date] = []
+        gaps: list[tuple[dt.date, dt.date]] = []
         for layer in reversed(self.layers):
             tables = layer.products.get(pid)
             if not tables:
@@ -320,6 +351,12 @@ class Rates:
             firsts.append(tables[0].effective_from)  # type: ignore[arg-type]
             last = tables[-1]
             lasts.append(last.effective_until or last.effective_from)  # type: ignore[arg-type]
+            for a, b in zip(tables, tables[1:]):
+                if a.effective_until and b.effective_from and a.effective_until < date < b.effective_from:
+                    gaps.append((a.effective_until, b.effective_from))
+        if gaps:
+            ended, starts = max(gaps)
+            raise NoTariffInForce(pid, date, min(firsts), ended, starts)
         raise NoTariffInForce(pid, date, min(firsts) if firsts else None, max(lasts) if lasts else None)
 
     # -- SDR

@@ -106,6 +106,13 @@ class Surcharge:
     threshold_text: str
     prices: dict[str, Decimal] | None
     amount: Decimal | None
+    up_to: Decimal | None = None  # mm: applies only up to and including this longest side
+
+    def applies(self, dims_mm: tuple[Decimal, Decimal, Decimal]) -> bool:
+        """Whether the parcel of these sizes (longest first) pays this surcharge."""
+        a, b, c = dims_mm
+        value = a if self.condition == "longest_side_over" else a * b * c
+        return value > self.threshold and (self.up_to is None or value <= self.up_to)
 
     def for_zone(self, zone: str) -> Decimal:
         if self.amount is not None:
@@ -157,6 +164,12 @@ class Tariff:
     volumetric: Volumetric | None
     surcharges: tuple[Surcharge, ...]
     examples: tuple[Example, ...]
+    #: The product this table prices, shared by its price plans (``tracked_packet_usa`` for
+    #: ``tracked_packet_usa_small_business``); the id itself when the file does not say.
+    product: str = ""
+    #: The price plan (``counter``, ``small_business``, ``retail``, ``commercial``), if the
+    #: operator sells the product at more than one price.
+    plan: str | None = None
 
     @property
     def undated(self) -> bool:
@@ -172,6 +185,8 @@ class Tariff:
             "id": self.id,
             "name": self.name,
             "operator": self.operator,
+            "product": self.product,
+            "plan": self.plan,
             "currency": self.currency,
             "effective_from": self.effective_from.isoformat() if self.effective_from else None,
             "effective_until": self.effective_until.isoformat() if self.effective_until else None,
@@ -292,7 +307,7 @@ class _Reader:
         return out
 
 
-_TOP = {"format", "id", "operator", "name", "aliases", "currency", "effective_from",
+_TOP = {"format", "id", "operator", "name", "product", "plan", "aliases", "currency", "effective_from",
         "effective_until", "origins", "customs_form", "notes", "source", "weight", "zones", "steps",
         "beyond", "formula", "limits", "oversize", "volumetric", "surcharges", "examples"}
 _TOP_REQUIRED = {"format", "id", "operator", "name", "currency", "origins", "customs_form",
@@ -359,6 +374,12 @@ def parse_tariff(doc: dict[str, Any], path: str) -> Tariff:
     if not isinstance(aliases, list):
         raise r.fail("aliases", "expected a list of strings")
     aliases = tuple(r.string(a, f"aliases[{i}]") for i, a in enumerate(aliases))
+    product = r.string(doc["product"], "product") if "product" in doc else tid
+    if not _ID.match(product):
+        raise r.fail("product", f"expected lower-case letters, digits, '_', '-', '.', got {product!r}")
+    plan = r.string(doc["plan"], "plan") if "plan" in doc else None
+    if plan is not None and not _ID.match(plan):
+        raise r.fail("plan", f"expected lower-case letters, digits, '_', such as \"small_business\", got {plan!r}")
     currency = doc["currency"]
     if not is_currency(currency):
         raise r.fail("currency", f"expected an ISO 4217 code such as \"CAD\", got {currency!r}")
@@ -535,15 +556,23 @@ def parse_tariff(doc: dict[str, Any], path: str) -> Tariff:
     surcharges: list[Surcharge] = []
     for i, sc in enumerate(doc.get("surcharges", []) if isinstance(doc.get("surcharges", []), list) else [None]):
         key = f"surcharges[{i}]"
-        r.table(sc, key, {"name", "longest_side_over", "volume_over", "prices", "amount"}, {"name"})
+        r.table(sc, key, {"name", "longest_side_over", "longest_side_up_to", "volume_over", "prices", "amount"},
+                {"name"})
         conds = [k for k in ("longest_side_over", "volume_over") if k in sc]
         if len(conds) != 1:
             raise r.fail(key, "give exactly one of longest_side_over, volume_over")
         if ("prices" in sc) == ("amount" in sc):
             raise r.fail(key, "give exactly one of prices, amount")
         cond = conds[0]
+        up_to = None
+        if "longest_side_up_to" in sc:
+            if cond != "longest_side_over":
+                raise r.fail(f"{key}.longest_side_up_to", "only with longest_side_over")
+            up_to = r.length(sc["longest_side_up_to"], f"{key}.longest_side_up_to")
         if cond == "longest_side_over":
             thr = r.length(sc[cond], f"{key}.{cond}")
+            if up_to is not None and up_to <= thr:
+                raise r.fail(f"{key}.longest_side_up_to", "is not above longest_side_over")
         else:
             m = _VOLUME.match(str(sc[cond])[:80])
             if not m or m.group(2) not in MM_PER:
@@ -554,6 +583,7 @@ def parse_tariff(doc: dict[str, Any], path: str) -> Tariff:
             threshold_text=str(sc[cond]),
             prices=r.zone_prices(sc["prices"], f"{key}.prices", zone_names) if "prices" in sc else None,
             amount=r.price(sc["amount"], f"{key}.amount") if "amount" in sc else None,
+            up_to=up_to,
         ))
 
     examples: list[Example] = []
@@ -592,6 +622,7 @@ def parse_tariff(doc: dict[str, Any], path: str) -> Tariff:
         rounding_text=str(rounding), zones_by=by, zone_names=zone_names, countries=countries,
         destinations=destinations, steps=tuple(steps), beyond=beyond, formula=formula, limits=limits,
         oversize=oversize, volumetric=volumetric, surcharges=tuple(surcharges), examples=tuple(examples),
+        product=product, plan=plan,
     )
 
 

@@ -189,9 +189,7 @@ def price_parcel(t: Tariff, *, weight_g: Decimal, destination: str, zone: str | 
     extras: list[tuple[str, Decimal]] = []
     if dims_mm is not None:
         for sc in t.surcharges:
-            a, b, c = dims_mm
-            value = a if sc.condition == "longest_side_over" else a * b * c
-            if value > sc.threshold:
+            if sc.applies(dims_mm):
                 extras.append((sc.name, sc.for_zone(z)))
     total = base + sum((x for _, x in extras), Decimal(0))
     return Quote(tariff=t, zone=z, weight_g=weight_g, rounded_g=rounded, volumetric_g=vol_g,

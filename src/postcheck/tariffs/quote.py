@@ -51,13 +51,19 @@ class Offer:
 
 def quote(rates: Rates, *, origin: str, destination: str, weight_g: Decimal, date: dt.date,
           dims_mm: tuple[Decimal, Decimal, Decimal] | None = None, zone: str | None = None,
-          include_other_origins: bool = False) -> tuple[list[Offer], list[Offer]]:
-    """``(priced offers cheapest first, refusals)`` for every product shipping from ``origin``."""
+          include_other_origins: bool = False, plan: str | None = None) -> tuple[list[Offer], list[Offer]]:
+    """``(priced offers cheapest first, refusals)`` for every product shipping from ``origin``.
+
+    A product sold at several price plans is quoted once, at ``plan`` when it has that plan
+    (``small_business``), else at its default plan (the table whose id is the product's).
+    ``plan="all"`` quotes every plan."""
     priced: list[Offer] = []
     refused: list[Offer] = []
     for pid in rates.ids():
         tables = rates.tables(pid)
         head = tables[0]
+        if plan != "all" and pid != rates.plan_of(head.product, plan):
+            continue
         if origin not in head.origins and not include_other_origins:
             continue
         if origin not in head.origins:
