@@ -21,9 +21,10 @@ from postcheck.tariffs.pricing import TOLERANCE_G, _unit_text, chargeable_weight
 
 from postcheck.batch.columns import MICRO, PG_PER_G, to_micro, to_pg, unique_inverse
 
-__all__ = ["VectorTariff", "Priced", "DimsEffect"]
+__all__ = ["VectorTariff", "Priced", "DimsEffect", "TOLERANCE_PG"]
 
-_TOL_PG = int(TOLERANCE_G * PG_PER_G)
+#: :data:`postcheck.tariffs.pricing.TOLERANCE_G` in picograms.
+TOLERANCE_PG = int(TOLERANCE_G * PG_PER_G)
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class VectorTariff:
             if b is None or None in row:
                 exact = False
                 break
-            bounds.append(b + _TOL_PG)
+            bounds.append(b + TOLERANCE_PG)
             prices.append(row)
         vt = cls(t, exact)
         if t.formula is not None:
@@ -91,7 +92,7 @@ class VectorTariff:
         vt.prices = np.array(prices, dtype=np.int64).reshape(len(bounds), len(t.zone_names))
         if t.limits.max_weight_g is not None:
             m = pg(t.limits.max_weight_g)
-            vt.max_pg = -2 if m is None else m + _TOL_PG
+            vt.max_pg = -2 if m is None else m + TOLERANCE_PG
         if t.rounding_g:
             r = pg(t.rounding_g)
             vt.rounding_pg = r or 0
@@ -189,7 +190,7 @@ class VectorTariff:
             ok &= weight <= self.max_pg
         if self.rounding_pg:
             r = self.rounding_pg
-            rounded = -(-np.maximum(weight - _TOL_PG, 0) // r) * r
+            rounded = -(-np.maximum(weight - TOLERANCE_PG, 0) // r) * r
         else:
             rounded = weight.copy()
         chargeable = np.maximum(rounded, vol)
@@ -213,7 +214,7 @@ class VectorTariff:
                 if self.beyond is None:
                     ok &= inside
                 else:
-                    over = chargeable - _TOL_PG - self.last_pg
+                    over = chargeable - TOLERANCE_PG - self.last_pg
                     extra = -(-over // self.inc_pg)
                     last_price = self.prices[len(self.bounds) - 1, zone]
                     price = np.where(past, last_price + extra * self.beyond[zone], price)

@@ -4,28 +4,16 @@
 ``--select`` / ``--ignore``.
 """
 
+from postcheck.report import Finding
 from postcheck.rules.context import DEFAULT_TOLERANCE, Context, Tolerance
-from postcheck.rules.registry import DOC_SECTIONS, Hit, RuleInfo, Selection, get_rule, rule, rules
+from postcheck.rules.registry import (DOC_SECTIONS, FAMILY_ORDER, Fires, Hit, RuleInfo, Selection, Unsure, columns,
+                                      get_rule, report_order, rule, rules)
 
-__all__ = ["rules", "get_rule", "rule", "Hit", "RuleInfo", "Selection", "Context", "Tolerance",
-           "DEFAULT_TOLERANCE", "DOC_SECTIONS", "run_rules"]
-
-
-#: Report order within a severity: weights explain postage, postage before paperwork.
-_FAMILY_ORDER = {"W": 0, "P": 1, "C": 2, "I": 3}
+__all__ = ["rules", "get_rule", "rule", "columns", "Fires", "Unsure", "Hit", "RuleInfo", "Selection", "Context",
+           "Tolerance", "DEFAULT_TOLERANCE", "DOC_SECTIONS", "FAMILY_ORDER", "report_order", "run_rules"]
 
 
-def run_rules(ctx: Context, selection: Selection | None = None) -> list:
+def run_rules(ctx: Context, selection: Selection | None = None) -> list[Finding]:
     """Every finding of every enabled rule: errors first, then weight, postage, customs and
-    identifier rules, each by code."""
-    from postcheck.report import SEVERITY_ORDER
-
-    sel = selection or Selection()
-    findings = []
-    for info in rules():
-        if not sel.enabled(info):
-            continue
-        for hit in info.func(ctx):
-            findings.append(info.finding(hit))
-    findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], _FAMILY_ORDER[f.code[0]], f.code))
-    return findings
+    identifier rules, each by code (:func:`report_order`)."""
+    return [info.finding(hit) for info in (selection or Selection()).enabled_rules() for hit in info.func(ctx)]
