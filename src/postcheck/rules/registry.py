@@ -26,7 +26,7 @@ from postcheck.report import SEVERITY_ORDER, Finding, Hit, Severity
 if TYPE_CHECKING:  # pragma: no cover
     from postcheck.rules.context import Context
 
-__all__ = ["RuleInfo", "Hit", "rule", "columns", "Fires", "Unsure", "ColumnForm", "REGISTRY", "rules", "get_rule",
+__all__ = ["RuleInfo", "Hit", "rule", "columns", "unregister", "Fires", "Unsure", "ColumnForm", "REGISTRY", "rules", "get_rule",
            "Selection", "DOC_SECTIONS", "FAMILY_ORDER", "report_order"]
 
 FAMILIES = {"W": "weight", "P": "postage", "C": "customs", "I": "identifier"}
@@ -152,6 +152,13 @@ def columns(rule_func: Callable[..., Any]) -> Callable[[ColumnForm], ColumnForm]
         raise ValueError(f"{getattr(rule_func, '__name__', rule_func)!r} is not a registered rule")
 
     return wrap
+
+
+def unregister(code: str) -> RuleInfo:
+    """Take a rule out of the registry (a test's own rule, once the test is done)."""
+    info = REGISTRY.pop(code)
+    _changes[0] += 1
+    return info
 
 
 def report_order(info: RuleInfo) -> tuple[int, int, str]:
