@@ -34,12 +34,12 @@ import pyarrow.compute as pc
 
 from postcheck.batch.columns import (MICRO, CellMemo, ColumnPlan, KnownValues, amount_column, item_groups,
                                      memo_codes, text_column, to_pg, unique_inverse, weight_column)
+from postcheck.batch.plain import STATUS_ERROR, STATUS_OK, STATUS_UNREADABLE, check_row
 from postcheck.batch.facts import BASES, CATEGORIES, FORMS, Facts, Line, cents_arr, per_pair
 from postcheck.batch.prices import VectorTariff
 from postcheck.checker import check
 from postcheck.errors import InvalidLabel, NoTariffInForce, NotPriceable, PostcheckError, UnknownService
 from postcheck.report import Finding, Postage, Report
-from postcheck.rows import label_from_row
 from postcheck.rules import DEFAULT_TOLERANCE, Selection, Unsure
 from postcheck.rules.customs import CN22_LIMIT_SDR
 from postcheck.tariffs.catalog import Rates, Selected
@@ -47,7 +47,6 @@ from postcheck.tariffs.pricing import zone_for
 
 __all__ = ["Results", "Engine", "RESULT_SCHEMA", "STATUS_OK", "STATUS_ERROR", "STATUS_UNREADABLE"]
 
-STATUS_OK, STATUS_ERROR, STATUS_UNREADABLE = "ok", "error", "unreadable"
 RESULT_SCHEMA = pa.schema([
     ("row", pa.int64()), ("parcel_id", pa.string()), ("status", pa.string()), ("verdict", pa.string()),
     ("required", pa.string()), ("paid", pa.string()), ("shortfall", pa.string()), ("currency", pa.string()),
@@ -270,13 +269,8 @@ class Engine:
     def check_row(self, row: dict[str, Any], source: str, parcel_id: str | None,
                   items: list[dict[str, Any]] | None = None) -> tuple[str, Report | None, str | None]:
         """Exactly what ``postcheck check`` does with one row: ``(status, report, error)``."""
-        try:
-            lab = label_from_row(row, items=items, source=source)
-            report = check(lab, rates=self.rates, as_of=self.as_of, source=source, parcel_id=parcel_id,
-                           **self.options)
-        except PostcheckError as e:
-            return STATUS_UNREADABLE, None, str(e)
-        return (STATUS_OK if report.ok else STATUS_ERROR), report, None
+        return check_row(row, source, rates=self.rates, as_of=self.as_of, parcel_id=parcel_id, items=items,
+                         options=self.options)
 
     def check_labels(self, labels: Iterable[Any], sources: Iterable[str]) -> Iterable[tuple[str, Report | None, str | None]]:
         for lab, src in zip(labels, sources):
