@@ -40,7 +40,7 @@ from postcheck.batch.prices import VectorTariff
 from postcheck.checker import check
 from postcheck.errors import InvalidLabel, NoTariffInForce, NotPriceable, PostcheckError, UnknownService
 from postcheck.report import Finding, Postage, Report
-from postcheck.rules import DEFAULT_TOLERANCE, Selection, Unsure
+from postcheck.rules import DEFAULT_TOLERANCE, RuleInfo, Selection, Unsure
 from postcheck.rules.customs import CN22_LIMIT_SDR
 from postcheck.tariffs.catalog import Rates, Selected
 from postcheck.tariffs.pricing import zone_for
@@ -257,12 +257,25 @@ class Engine:
         self._sdr: dict[tuple[str, dt.date], int | None] = {}
         #: the rules the vectorised path runs, in the order check() reports them, each with the bit
         #: that stands for it in a row's set of error rules (rules of other severities have none)
-        self.rules = Selection(self.options.get("select"), self.options.get("ignore", ())).enabled_rules()
-        errors = [k for k, r in enumerate(self.rules) if r.severity == "error"]
-        self._bit = {k: b for b, k in enumerate(errors)}
+        self._selection = Selection(self.options.get("select"), self.options.get("ignore", ()))
+        self._rules: tuple[RuleInfo, ...] = ()
+        self._bit: dict[int, int] = {}
         self._lock = threading.RLock()
         self._sel_memo = _PairMemo()
         self._zone_memo = _PairMemo()
+
+    @property
+    def rules(self) -> tuple[RuleInfo, ...]:
+        """The enabled rules in report order, as the registry has them now (a rule registered
+        after the engine was made is run too)."""
+        rs = self._selection.enabled_rules()
+        if rs is not self._rules:
+            with self._lock:
+                errors = [k for k, r in enumerate(rs) if r.severity == "error"]
+                self._bit = {k: b for b, k in enumerate(errors)}
+                self._verdicts = {}
+                self._rules = rs
+        return rs
 
     # ------------------------------------------------------------------ per-row path
 
@@ -602,7 +615,8 @@ class Engine:
 
         # -- the rules: what each one's column form finds, or every row to check() for a rule without one
         found: list[tuple[int, np.ndarray, Any, int]] = []
-        for k, info in enumerate(self.rules):
+        rules = self.rules
+        for k, info in enumerate(rules):
             if info.columns is None:
                 slow |= fast
                 return slow
@@ -630,7 +644,7 @@ class Engine:
             idx = np.flatnonzero(fast & rows_k)
             if not len(idx):
                 continue
-            info = self.rules[k]
+            info = rules[k]
             msgs = (pa.repeat(pa.scalar(message, pa.string()), len(idx)) if isinstance(message, str)
                     else message(idx))
             res.finding_parts.append((idx, np.full(len(idx), k * groups_n + line, dtype=np.int64), info.code, msgs))
@@ -675,7 +689,7 @@ class Engine:
 
     def _codes_of(self, bits: int) -> tuple[tuple[str, str], ...]:
         """(code, name) of the error rules whose bits are set."""
-        return tuple((r.code, r.name) for k, r in enumerate(self.rules) if k in self._bit and bits >> self._bit[k] & 1)
+        return tuple((r.code, r.name) for k, r in enumerate(self._rules) if k in self._bit and bits >> self._bit[k] & 1)
 
     @staticmethod
     def _verdict(errors: tuple[tuple[str, str], ...], currency: str, short_micro: int) -> str:
