@@ -92,6 +92,7 @@ def s10_problems(identifier: str) -> list[str]:
     return problems
 
 
+@lru_cache(maxsize=8192)
 def s10_message(identifier: str) -> str | None:
     """Rule I401's message for an identifier with a problem (None when it is valid)."""
     problems = s10_problems(identifier)

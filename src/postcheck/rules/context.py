@@ -60,6 +60,10 @@ class Tolerance:
 
 DEFAULT_TOLERANCE = Tolerance()
 
+#: Prices already worked out, by (tariff, grams, destination, zone, dimensions); the tariff is
+#: kept with its price so that a key is never answered for another tariff at the same address.
+_QUOTES: dict[tuple[object, ...], tuple[Tariff, "Quote | NotPriceable"]] = {}
+
 
 class Context:
     """Shared, lazily computed facts about one label."""
@@ -83,22 +87,33 @@ class Context:
         except NoTariffInForce as e:
             return e
 
-    @property
+    @cached_property
     def tariff(self) -> Tariff | None:
         s = self.selection
         return s.tariff if isinstance(s, Selected) else None
 
     def quote(self, grams: Decimal) -> Quote | NotPriceable:
-        """Price ``grams`` with the label's destination, zone and dimensions (cached)."""
-        if grams not in self._quotes:
+        """Price ``grams`` with the label's destination, zone and dimensions (cached, and
+        remembered across labels: the same parcels recur)."""
+        q = self._quotes.get(grams)
+        if q is None:
             t = self.tariff
             assert t is not None
-            try:
-                self._quotes[grams] = price_parcel(t, weight_g=grams, destination=self.label.destination,
-                                                   zone=self.label.zone, dims_mm=self.label.dimensions)
-            except NotPriceable as e:
-                self._quotes[grams] = e
-        return self._quotes[grams]
+            key = (id(t), grams, self.label.destination, self.label.zone, self.label.dimensions)
+            hit = _QUOTES.get(key)
+            if hit is not None and hit[0] is t:
+                q = hit[1]
+            else:
+                try:
+                    q = price_parcel(t, weight_g=grams, destination=self.label.destination, zone=self.label.zone,
+                                     dims_mm=self.label.dimensions)
+                except NotPriceable as e:
+                    q = e
+                if len(_QUOTES) >= 65536:
+                    _QUOTES.clear()
+                _QUOTES[key] = (t, q)
+            self._quotes[grams] = q
+        return q
 
     def price(self, grams: Decimal) -> Decimal | None:
         q = self.quote(grams) if self.tariff is not None else None

@@ -244,11 +244,6 @@ def vague_description(ctx: Context) -> Iterator[Hit]:
                               "display"))
 
 
-@lru_cache(maxsize=100_000)
-def _vague(description: str, category: str | None) -> str | None:
-    return vague_reason(description, category=category)
-
-
 @columns(vague_description)
 def _vague_description_columns(f: Facts) -> Iterator[Fires | Unsure]:
     documents = f.category_is("documents")
@@ -257,7 +252,7 @@ def _vague_description_columns(f: Facts) -> Iterator[Fires | Unsure]:
         if not (rows & f.rows).any():
             continue
         codes, texts = line.descriptions()
-        vague, why = f.per_distinct(rows, lambda d, docs, _t=texts: _vague(_t[d], "documents" if docs else None),
+        vague, why = f.per_distinct(rows, lambda d, docs, _t=texts: vague_reason(_t[d], category="documents" if docs else None),
                                     codes, documents)
         yield Fires(vague, lambda at, _l=line, _w=why: f.join(
             "Line ", _l.number(at), ": ", _w(at), "; customs need what the goods are, e.g. \"men's cotton shirts\"."),

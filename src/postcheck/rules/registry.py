@@ -102,9 +102,10 @@ class RuleInfo:
 
     def finding(self, hit: Hit) -> Finding:
         return Finding(code=self.code, name=self.name, severity=self.severity,
-                       **{f.name: getattr(hit, f.name) for f in fields(Hit)})
+                       **{f: getattr(hit, f) for f in _HIT_FIELDS})
 
 
+_HIT_FIELDS = tuple(f.name for f in fields(Hit))
 REGISTRY: dict[str, RuleInfo] = {}
 #: Bumped whenever REGISTRY changes, so what is worked out from it can tell when to work it out again.
 _changes = [0]
