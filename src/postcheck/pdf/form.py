@@ -18,7 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from postcheck.errors import MISSING, DataFileError
+from postcheck.errors import MISSING, DataFileError, LabelReadError
+from postcheck.pdf.base import EMBEDDED_NAME, form_values, open_pdf, pypdf_config
 
 __all__ = ["Profile", "ProfileError", "load_profile", "profiles", "match_profile", "form_to_dict",
            "label_to_fields", "PROFILES_DIR"]
@@ -335,11 +336,7 @@ def fill_form(data: bytes, label: Any, *, source: str, extra_profiles: Iterable[
     import pypdf
     from pypdf.generic import NameObject, TextStringObject
 
-    from postcheck.errors import LabelReadError
-    from postcheck.pdf.read import _config, form_values, open_pdf
-    from postcheck.pdf.write import EMBEDDED_NAME
-
-    with pypdf.apply_configuration(_config()):
+    with pypdf.apply_configuration(pypdf_config()):
         reader = open_pdf(data, source)
         names = form_values(reader)
         if not names:

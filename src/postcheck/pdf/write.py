@@ -24,11 +24,12 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from postcheck import __version__
+from postcheck.pdf.base import EMBEDDED_NAME
+from postcheck.pdf.form import PROFILES_DIR, label_to_fields, load_profile, postcheck_profile
 
 __all__ = ["write_cn23", "write_blank_form", "draw_label", "new_canvas", "finish", "page_size", "EMBEDDED_NAME",
            "PAGE_SIZES", "kg_text", "printable"]
 
-EMBEDDED_NAME = "postcheck-label.json"
 FRAME = (288.0, 432.0)  # 4 x 6 in, portrait
 PAGE_SIZES = ("4x6", "A4", "Letter")
 ROWS_FIRST = 12  # contents lines on the first page
@@ -325,7 +326,6 @@ def _place(c: Any, size: str, scale: float) -> None:
 def draw_label(c: Any, label: Any, size: str, *, form_fields: bool = True) -> list[Any]:
     """Draw the CN 23 (and its continuation pages) on canvas ``c``, each page ended with
     ``showPage``; returns the hidden form fields to list in the AcroForm."""
-    from postcheck.pdf.form import label_to_fields, postcheck_profile
 
     w, h = page_size(size)
     scale = min((w - 20) / FRAME[0], (h - 20) / FRAME[1]) if (w, h) != FRAME else 1.0
@@ -375,7 +375,6 @@ def write_blank_form(*, page_size: str = "A4") -> bytes:
     ``generic-cn23`` profile (used by the tests and as a template for users)."""
     from reportlab.pdfgen.canvas import Canvas
 
-    from postcheck.pdf.form import load_profile, PROFILES_DIR
 
     prof = load_profile(PROFILES_DIR / "generic-cn23.toml")
     w, h = _size(page_size)
