@@ -358,13 +358,16 @@ def rates_show(product: str, date_text: str | None, rates_dirs: tuple[str, ...])
         click.echo(f"{t.name} ({t.id}) - {t.operator}")
         click.echo(f"  File: {t.path}")
         click.echo(f"  In force: from {t.date_label}" + (f" until {t.effective_until}" if t.effective_until else ""))
-        click.echo(f"  Source: {t.source.document}, p. {t.source.pages}" + (f" <{t.source.url}>" if t.source.url else ""))
-        click.echo(f"  Currency: {t.currency}; ships from {', '.join(sorted(t.origins))}; customs form: {t.customs_form}")
+        click.echo(f"  Source: {t.source.document}, p. {t.source.pages}"
+                   + (f" <{t.source.url}>" if t.source.url else ""))
+        click.echo(f"  Currency: {t.currency}; ships from {', '.join(sorted(t.origins))}; "
+                   f"customs form: {t.customs_form}")
         click.echo(f"  Weight: steps in {t.weight_unit}, rounding {t.rounding_text}")
         if t.zones_by == "country":
             click.echo(f"  Zones: {', '.join(t.zone_names)} ({len(t.countries)} countries mapped)")
         elif t.zones_by == "input":
-            click.echo(f"  Zones (give one with --zone): {', '.join(t.zone_names)}; serves {', '.join(sorted(t.destinations))}")
+            click.echo(f"  Zones (give one with --zone): {', '.join(t.zone_names)}; "
+                       f"serves {', '.join(sorted(t.destinations))}")
         else:
             click.echo("  Zones: one price worldwide (any country but the origin)")
         lim = t.limits

@@ -32,8 +32,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from postcheck.batch.columns import (MICRO, CellMemo, ColumnPlan, KnownValues, amount_column, item_groups,
-                                     memo_codes, text_column, to_pg, unique_inverse, weight_column)
+from postcheck.batch.columns import (MICRO, PG_PER_G, CellMemo, ColumnPlan, KnownValues, amount_column, item_groups,
+                                     memo_codes, text_column, unique_inverse, weight_column)
 from postcheck.batch.plain import STATUS_ERROR, STATUS_OK, STATUS_UNREADABLE, check_row
 from postcheck.batch.facts import BASES, CATEGORIES, FORMS, Facts, Line, cents_arr, per_pair
 from postcheck.batch.prices import VectorTariff
@@ -62,7 +62,7 @@ _REQUIRED = ("service", "origin", "destination", "currency")
 #: Columns read cell by cell rather than through their dictionary encoding (one array each).
 _READ_WHOLE = frozenset({"parcel_id", *_TEXTS})
 _MEMO = ("service", "origin", "destination", "currency", "zone", "ship_date", "form", "category", "dimensions")
-_DEFAULT_TOLERANCE_PG = to_pg(DEFAULT_TOLERANCE.grams)
+_DEFAULT_TOLERANCE_PG = int(DEFAULT_TOLERANCE.grams * PG_PER_G)
 _OK_VERDICT = Report(findings=(), postage=None, tariff=None, date="").verdict
 
 
@@ -124,7 +124,10 @@ class Results:
             codes.append(pa.array(np.full(len(r), c, dtype=object), pa.string()) if isinstance(c, str) else c)
             msgs.append(m)
         if self.py_findings:
-            pr, ps, pcs, pms = [], [], [], []
+            pr: list[int] = []
+            ps: list[int] = []
+            pcs: list[str] = []
+            pms: list[str] = []
             for i, (cs, ms) in self.py_findings.items():
                 pr.extend([i] * len(cs))
                 ps.extend(range(len(cs)))
@@ -285,7 +288,8 @@ class Engine:
         return check_row(row, source, rates=self.rates, as_of=self.as_of, parcel_id=parcel_id, items=items,
                          options=self.options)
 
-    def check_labels(self, labels: Iterable[Any], sources: Iterable[str]) -> Iterable[tuple[str, Report | None, str | None]]:
+    def check_labels(self, labels: Iterable[Any], sources: Iterable[str]
+                     ) -> Iterable[tuple[str, Report | None, str | None]]:
         for lab, src in zip(labels, sources):
             try:
                 report = check(lab, rates=self.rates, as_of=self.as_of, source=src, **self.options)
@@ -379,7 +383,7 @@ class Engine:
             if p.paid is not None:
                 res.has_paid[i] = True
                 res.paid[i] = int(p.paid * MICRO)
-            if p.required is not None and p.paid is not None:
+            if p.shortfall is not None:
                 res.shortfall[i] = int(p.shortfall * MICRO)
         if report.findings:
             res.py_findings[i] = ([f.code for f in report.findings], [f.message for f in report.findings])
@@ -415,7 +419,7 @@ class Engine:
         # -- items: present groups, their position (Line N), cells
         pos = np.zeros(n, dtype=np.int32)
         items = []
-        for k, g in groups.items():
+        for g in groups.values():
             blanks = {f: plan.blank(cols[c], n) for f, c in g.items()}
             here = ~np.logical_and.reduce(list(blanks.values()))
             if not here.any():
@@ -575,43 +579,44 @@ class Engine:
                     past = refused[~over]
                     slow[past] = True
                     fast[past] = False
-            m = rows[has_items[rows]]
-            if len(m):
-                pr = vt.price(net[m], z_idx[m], vol[m])
-                net_ok[m], net_price[m], net_key[m] = pr.ok, pr.price, pr.step_key
+            with_items = rows[has_items[rows]]
+            if len(with_items):
+                pr = vt.price(net[with_items], z_idx[with_items], vol[with_items])
+                net_ok[with_items], net_price[with_items], net_key[with_items] = pr.ok, pr.price, pr.step_key
 
         # -- the facts, for the rules' column forms
         tv_p, tv, _ = label["total_value"]
         paid_p, paid, _ = label["postage_paid"]
         tn_p, tn = label["tracking_number"]
-        f = Facts(n, tariff_of=ti_safe, currencies=pa.array([t.currency for t in self._tariffs], pa.string()),
+        facts = Facts(n, tariff_of=ti_safe, currencies=pa.array([t.currency for t in self._tariffs], pa.string()),
                   names=pa.array([t.name for t in self._tariffs], pa.string()),
                   max_weights=pa.array([f"{t.limits.text.get('max_weight')}" for t in self._tariffs], pa.string()),
                   step_text=lambda ti, key: self._vt[ti].step_text(key),
                   cn22_limit=lambda rows: per_pair(cur_id, date_c, rows,
                                                    lambda a, b: self._cn22_limit(self._names[a], dates[b])))
-        f.rows = fast
-        f.form, f.has_form, f.is_cn22, f.category, f.international = form, form > 0, form == FORMS["CN22"], cat, intl
-        f.label_currency = cur_id
-        f.has_items, f.net = has_items, net
-        f.has_packaging, f.packaging, f.has_gross, f.gross = pack_p, pack, gross_p, gross
-        f.has_measured, f.measured, f.has_expected, f.expected = meas_p, meas, exp_p, expected
-        f.basis_kind, f.basis, f.has_basis = kind, basis, has_basis
-        f.has_total_value, f.total_value, f.items_value = tv_p, tv, value_sum
-        f.has_paid, f.paid = paid_p, paid
-        f.has_explanation, f.has_invoice = label["explanation"][0], label["invoice_number"][0]
-        f.has_tracking, f.tracking = tn_p, tn
-        f.tariff_form = t_form
-        f.tariff_needs_form, f.tariff_needs_cn23 = t_form != FORMS["none"], t_form == FORMS["CN23"]
-        f.declared_value = np.where(tv_p, tv, value_sum)
-        f.tolerance, f.tolerance_pg = DEFAULT_TOLERANCE, _DEFAULT_TOLERANCE_PG
-        f.priced, f.required, f.required_step = req_ok, req, req_key
-        f.chargeable, f.rounded, f.volumetric = charge, rounded, vol
-        f.net_priced, f.net_price, f.net_step = net_ok, net_price, net_key
-        f.over_weight_limit = over_limit
-        f.max_weight = np.array([self._vt[i].max_pg for i in range(len(self._tariffs))] or [-1],
+        facts.rows = fast
+        facts.form, facts.has_form, facts.is_cn22 = form, form > 0, form == FORMS["CN22"]
+        facts.category, facts.international = cat, intl
+        facts.label_currency = cur_id
+        facts.has_items, facts.net = has_items, net
+        facts.has_packaging, facts.packaging, facts.has_gross, facts.gross = pack_p, pack, gross_p, gross
+        facts.has_measured, facts.measured, facts.has_expected, facts.expected = meas_p, meas, exp_p, expected
+        facts.basis_kind, facts.basis, facts.has_basis = kind, basis, has_basis
+        facts.has_total_value, facts.total_value, facts.items_value = tv_p, tv, value_sum
+        facts.has_paid, facts.paid = paid_p, paid
+        facts.has_explanation, facts.has_invoice = label["explanation"][0], label["invoice_number"][0]
+        facts.has_tracking, facts.tracking = tn_p, tn
+        facts.tariff_form = t_form
+        facts.tariff_needs_form, facts.tariff_needs_cn23 = t_form != FORMS["none"], t_form == FORMS["CN23"]
+        facts.declared_value = np.where(tv_p, tv, value_sum)
+        facts.tolerance, facts.tolerance_pg = DEFAULT_TOLERANCE, _DEFAULT_TOLERANCE_PG
+        facts.priced, facts.required, facts.required_step = req_ok, req, req_key
+        facts.chargeable, facts.rounded, facts.volumetric = charge, rounded, vol
+        facts.net_priced, facts.net_price, facts.net_step = net_ok, net_price, net_key
+        facts.over_weight_limit = over_limit
+        facts.max_weight = np.array([self._vt[i].max_pg for i in range(len(self._tariffs))] or [-1],
                                 dtype=np.int64)[ti_safe]
-        f.lines = lines
+        facts.lines = lines
 
         # -- the rules: what each one's column form finds, or every row to check() for a rule without one
         found: list[tuple[int, np.ndarray, Any, int]] = []
@@ -620,7 +625,7 @@ class Engine:
             if info.columns is None:
                 slow |= fast
                 return slow
-            for out in info.columns(f):
+            for out in info.columns(facts):
                 if isinstance(out, Unsure):
                     slow |= fast & out.rows
                 else:
@@ -752,10 +757,8 @@ class Engine:
         except NoTariffInForce:
             return -1
         assert isinstance(sel, Selected)
-        for i, t in enumerate(self._tariffs):
-            if t is sel.tariff:
-                break
-        else:
+        i = next((k for k, t in enumerate(self._tariffs) if t is sel.tariff), -1)
+        if i < 0:
             self._tariffs.append(sel.tariff)
             i = len(self._tariffs) - 1
             self._vt[i] = VectorTariff.build(sel.tariff)

@@ -267,7 +267,8 @@ class Facts:
         e = self.has_expected[at]
         return self.cases(len(at),
                           (e, lambda p: self.join("net ", self.kg(self.net[at[p]]), " + packaging ",
-                                                  self.kg(self.packaging[at[p]]), " = ", self.kg(self.expected[at[p]]))),
+                                                  self.kg(self.packaging[at[p]]), " = ",
+                                                  self.kg(self.expected[at[p]]))),
                           (~e, lambda p: self.join("net ", self.kg(self.net[at[p]]))))
 
     def per_distinct(self, rows: np.ndarray, fn: Callable[..., str | None], *keys: np.ndarray

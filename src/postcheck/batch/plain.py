@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import json
 import os
 from decimal import Decimal
@@ -69,7 +68,7 @@ def result_record(row: int, parcel_id: str | None, status: str, report: Report |
             out["required"] = _cents(p.required)
         if p.paid is not None:
             out["paid"] = _cents(p.paid)
-        if p.required is not None and p.paid is not None:
+        if p.shortfall is not None:
             out["shortfall"] = _cents(p.shortfall)
     out["codes"] = [f.code for f in report.findings]
     out["messages"] = [f.message for f in report.findings]
@@ -202,7 +201,8 @@ def run_plain(input_path: str | Path, output_path: str | Path, *, in_format: str
         else:
             summary.unreadable += 1
         if r["shortfall"] is not None and r["currency"] is not None and r["shortfall"] != "0.00":
-            summary.shortfall[r["currency"]] = summary.shortfall.get(r["currency"], Decimal(0)) + Decimal(r["shortfall"])
+            cur = r["currency"]
+            summary.shortfall[cur] = summary.shortfall.get(cur, Decimal(0)) + Decimal(r["shortfall"])
     part = out.with_name(out.name + ".part")
     try:
         with open(part, "wb") as f:

@@ -1,13 +1,14 @@
 """One tariff's prices over a whole column of weights, in exact integers.
 
-:func:`postcheck.tariffs.pricing.price_parcel` on one parcel, over arrays: weights in
-picograms, prices in micro-units, the step found with ``searchsorted`` over the step bounds plus
-the conversion tolerance (``TOLERANCE_G``), so 500 g is in the "up to 0.5 kg" step and
-500.001 g is not.  The limits, the chargeable (volumetric) weight, a formula's price and the
-words of a step are :mod:`postcheck.tariffs.pricing`'s own functions, called once per distinct
-value; only the step look-up and the arithmetic of steps beyond the table are written here
-over arrays (and the property tests compare the two on generated parcels).  Anything this module cannot price exactly (size refusals, oversize prices,
-surcharges, inexact volumetric weights) is reported as *unsure* and left to the per-row path.
+:func:`postcheck.tariffs.pricing.price_parcel` on one parcel, over arrays: weights in picograms,
+prices in micro-units, the step found with ``searchsorted`` over the step bounds plus the
+conversion tolerance (``TOLERANCE_G``), so 500 g is in the "up to 0.5 kg" step and 500.001 g is
+not. The limits, the chargeable (volumetric) weight, a formula's price and the words of a step
+are :mod:`postcheck.tariffs.pricing`'s own functions, called once per distinct value; only the
+step look-up and the arithmetic of steps beyond the table are written here over arrays (and the
+property tests compare the two on generated parcels). Anything this module cannot price exactly
+(size refusals, oversize prices, surcharges, inexact volumetric weights) is reported as *unsure*
+and left to the per-row path.
 """
 
 from __future__ import annotations

@@ -80,7 +80,8 @@ def _fieldmap(path: str, key: str, spec: Any) -> FieldMap:
     if isinstance(spec, dict):
         unknown = set(spec) - _FIELD_KEYS
         if unknown:
-            raise ProfileError(path, key, f"unknown key {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(_FIELD_KEYS))})")
+            raise ProfileError(path, key, f"unknown key {sorted(unknown)[0]!r} "
+                                          f"(allowed: {', '.join(sorted(_FIELD_KEYS))})")
         if not isinstance(spec.get("field"), str) or not spec["field"]:
             raise ProfileError(path, key, "needs 'field', the form field's name")
         unit = spec.get("unit")
@@ -376,7 +377,7 @@ def fill_form(data: bytes, label: Any, *, source: str, extra_profiles: Iterable[
                     target[NameObject("/V")] = state
                     w[NameObject("/AS")] = state
         writer.set_need_appearances_writer(True)
-        root = writer._root_object
+        root: Any = writer.root_object
         if "/Names" in root and "/EmbeddedFiles" in root["/Names"]:
             del root["/Names"][NameObject("/EmbeddedFiles")]
         writer.add_attachment(EMBEDDED_NAME, label.to_json(indent=None).encode("utf-8"))

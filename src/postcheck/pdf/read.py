@@ -14,7 +14,6 @@ is not a readable PDF (truncated, encrypted, too big, a decompression bomb) rais
 
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path

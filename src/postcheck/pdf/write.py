@@ -145,7 +145,7 @@ def _address(p: _Page, x: float, top: float, w: float, fr: str, en: str, a: Any,
 
 def _item_rows(p: _Page, label: Any, items: Iterable[tuple[int, Any]], top: float) -> float:
     """Header and contents lines from ``top``; returns the y below the last line."""
-    for key, x, fr, en in COLUMNS:
+    for _key, x, fr, en in COLUMNS:
         p.text(x, top - 5, fr, 3.6)
         p.text(x, top - 9.5, en, 3.6)
     p.c.line(6, top - 11.5, _COL_END, top - 11.5)
@@ -391,7 +391,7 @@ def write_blank_form(*, page_size: str = "A4") -> bytes:
         form.textfield(name=fm.field, x=90, y=y, width=w - 100, height=8, fontSize=5, borderWidth=0.3)
         y -= 9.5
     for n in range(prof.items_first, prof.items_first + prof.items_max):
-        x = 10
+        x = 10.0
         for key in prof.items:
             form.textfield(name=prof.item_field(key, n), x=x, y=y, width=(w - 20) / len(prof.items) - 2,
                            height=8, fontSize=5, borderWidth=0.3)

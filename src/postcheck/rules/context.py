@@ -147,7 +147,8 @@ class Context:
         else the net weight alone."""
         if self.measured_g is not None:
             return self.measured_g, "measured"
-        floor = self.expected_gross_g if self.expected_gross_g is not None else (self.net_g if self.label.items else None)
+        floor = (self.expected_gross_g if self.expected_gross_g is not None
+                 else self.net_g if self.label.items else None)
         if self.gross_g is not None:
             if floor is not None and floor > self.gross_g:
                 return floor, ("net + packaging" if self.expected_gross_g is not None else "net weight")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from postcheck.descriptions import vague_reason
 from postcheck.report import Fix
@@ -13,7 +13,7 @@ from postcheck.rules.context import Context
 from postcheck.rules.registry import Fires, Hit, Unsure, columns, rule
 
 if TYPE_CHECKING:  # pragma: no cover
-    from postcheck.batch.facts import Facts
+    from postcheck.batch.facts import Facts, Line
 
 #: The UPU CN 22 ceiling, in SDR (Special Drawing Rights).
 CN22_LIMIT_SDR = Decimal(300)
@@ -252,11 +252,17 @@ def _vague_description_columns(f: Facts) -> Iterator[Fires | Unsure]:
         if not (rows & f.rows).any():
             continue
         codes, texts = line.descriptions()
-        vague, why = f.per_distinct(rows, lambda d, docs, _t=texts: vague_reason(_t[d], category="documents" if docs else None),
-                                    codes, documents)
-        yield Fires(vague, lambda at, _l=line, _w=why: f.join(
-            "Line ", _l.number(at), ": ", _w(at), "; customs need what the goods are, e.g. \"men's cotton shirts\"."),
-            line=k)
+
+        def reason(d: int, docs: int, texts: list[str | None] = texts) -> str | None:
+            return vague_reason(texts[d] or "", category="documents" if docs else None)
+
+        vague, why = f.per_distinct(rows, reason, codes, documents)
+
+        def message(at: Any, line: Line = line, why: Callable[[Any], Any] = why) -> Any:
+            return f.join("Line ", line.number(at), ": ", why(at),
+                          "; customs need what the goods are, e.g. \"men's cotton shirts\".")
+
+        yield Fires(vague, message, line=k)
 
 
 _HS_CLEAN = re.compile(r"[\s.\-]")
@@ -302,8 +308,10 @@ def hs_code_invalid(ctx: Context) -> Iterator[Hit]:
 @columns(hs_code_invalid)
 def _hs_code_invalid_columns(f: Facts) -> Iterator[Fires | Unsure]:
     for line in f.lines:
-        invalid, _ = f.per_distinct(line.hs_code >= 0, lambda h, _c=line.hs_codes: None if hs_code_valid(_c[h]) else "",
-                                    line.hs_code)
+        def invalid_text(h: int, codes: list[str] = line.hs_codes) -> str | None:
+            return None if hs_code_valid(codes[h]) else "invalid"
+
+        invalid, _ = f.per_distinct(line.hs_code >= 0, invalid_text, line.hs_code)
         yield Unsure(invalid)
 
 
@@ -312,9 +320,11 @@ def _missing_on_commercial_lines_columns(f: Facts, codes_of: str, what: str) -> 
     (``hs_code``, ``origin_country``) is blank."""
     commercial = f.has_form & (f.category_is("sale_of_goods") | f.category_is("commercial_sample"))
     for k, line in enumerate(f.lines):
-        yield Fires(commercial & line.here & (getattr(line, codes_of) < 0), lambda at, _l=line: f.join(
-            "Line ", _l.number(at), " (", f.take(_l.description, at), f") has no {what}; commercial items need one."),
-            line=k)
+        def message(at: Any, line: Line = line) -> Any:
+            return f.join("Line ", line.number(at), " (", f.take(line.description, at),
+                          f") has no {what}; commercial items need one.")
+
+        yield Fires(commercial & line.here & (getattr(line, codes_of) < 0), message, line=k)
 
 
 def _missing_on_commercial_lines(ctx: Context, attr: str, what: str, expected: str, advice: str) -> Iterator[Hit]:

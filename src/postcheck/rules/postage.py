@@ -200,7 +200,7 @@ def over_weight_limit(ctx: Context) -> Iterator[Hit]:
     if e is None:
         return
     yield Hit(message=f"{e.detail}.", loc="gross_weight",
-              seen=ctx.kg(ctx.basis[0]) if ctx.basis else None,  # type: ignore[index]
+              seen=ctx.kg(ctx.basis[0]) if ctx.basis else None,
               expected=f"at most {ctx.tariff.limits.text.get('max_weight', 'the last step')}" if ctx.tariff else None,
               fix=Fix("split the contents into two parcels or choose another product" + _alternatives(ctx), "display"))
 

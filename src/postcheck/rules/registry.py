@@ -26,8 +26,8 @@ from postcheck.report import SEVERITY_ORDER, Finding, Hit, Severity
 if TYPE_CHECKING:  # pragma: no cover
     from postcheck.rules.context import Context
 
-__all__ = ["RuleInfo", "Hit", "rule", "columns", "unregister", "Fires", "Unsure", "ColumnForm", "REGISTRY", "rules", "get_rule",
-           "Selection", "DOC_SECTIONS", "FAMILY_ORDER", "report_order"]
+__all__ = ["RuleInfo", "Hit", "rule", "columns", "unregister", "Fires", "Unsure", "ColumnForm", "REGISTRY", "rules",
+           "get_rule", "Selection", "DOC_SECTIONS", "FAMILY_ORDER", "report_order"]
 
 FAMILIES = {"W": "weight", "P": "postage", "C": "customs", "I": "identifier"}
 #: Report order within a severity: weights explain postage, postage before paperwork.
