@@ -1,24 +1,24 @@
 """Check a chunk of rows at once: the vectorised engine and its exact per-row fallback.
 
-:func:`check_table` takes an Arrow table in the row format of :mod:`postcheck.rows` and returns
-one result per row, equal to what :func:`postcheck.check` says about each row's label.  It works
-in three tiers:
+:meth:`Engine.check_table` takes an Arrow table in the row format of :mod:`postcheck.rows` and
+returns one result per row, equal to what :func:`postcheck.check` says about each row's label.
+It works in three steps:
 
-1. **Columns** (:mod:`postcheck.batch.columns`): every cell read into exact integers, or a
-   problem record from the label model for a bad cell.
-2. **Vectorised rules** for the parcels that make up almost every batch: basis weight, price
-   and net-weight price per tariff (:mod:`postcheck.batch.prices`), then the weight (W101,
-   W103), postage (P201, P202, P209), customs (C305, C307-C310, C312) and tracking-number
-   (I401) rules over whole columns.  Their messages are written a rule at a time over the rows
-   it fires on (pyarrow string joins of the rule's fixed text and formatted numbers), in the order
-   ``check()`` reports them; verdicts once per distinct (error codes, currency, shortfall).
-3. **Per-row fallback** to :func:`postcheck.check` for whatever tier 2 cannot decide exactly:
-   refusals (over weight, size, zone, no tariff in force), the rarer rules (W102, W104, C301-C304,
-   C306, C311), rows with two bad cells, and values finer than a picogram.  It is exact by
-   construction and rare in real batches.
+1. **Cells** (:mod:`postcheck.batch.columns`): every cell read into exact integers, once per
+   distinct value, or a problem record from the label model for a bad cell.
+2. **Facts** (:class:`postcheck.batch.facts.Facts`): the tariff in force for each row, the
+   weight postage must cover and its price, the net weight's price (:mod:`postcheck.batch.prices`).
+   Rows whose facts cannot be worked out exactly (no tariff, a refused zone or size, another
+   currency than the tariff's, two bad cells, values finer than a picogram) go to step 3.
+3. **Rules**: every enabled rule of the registry, in the order ``check()`` reports them, through
+   its column form (``@columns`` beside the rule in ``rules/``), which marks the rows the rule
+   fires on with their messages (whole columns of text) or the rows it cannot decide.  A rule
+   without a column form sends every row to step 3.  Verdicts are written once per distinct
+   (error rules, currency, shortfall).
 
-The per-row engine (``engine="python"``) runs tier 3 on every row; the property tests compare
-the two.
+Step 3 is :func:`postcheck.batch.plain.check_row` (``check()`` on the row) for the rows the
+column forms leave undecided: exact by construction, and rare in real batches.  The per-row
+engine (``vector=False``) takes every row that way; the property tests compare the two.
 """
 
 from __future__ import annotations
