@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from postcheck.errors import NoTariffInForce, NotPriceable
 from postcheck.label import Label
@@ -59,6 +59,11 @@ class Tolerance:
 
 
 DEFAULT_TOLERANCE = Tolerance()
+
+
+@lru_cache(maxsize=8192)
+def _money_text(currency: str, amount: Decimal) -> str:
+    return f"{currency} {cents(amount)}"
 
 #: Prices already worked out, by (tariff, grams, destination, zone, dimensions); the tariff is
 #: kept with its price so that a key is never answered for another tariff at the same address.
@@ -178,8 +183,8 @@ class Context:
     # -- text helpers
 
     def money(self, amount: Decimal) -> str:
-        cur = self.tariff.currency if self.tariff else self.label.currency
-        return f"{cur} {cents(amount)}"
+        """"CAD 12.83": the amount to the cent, in the tariff's currency (else the label's)."""
+        return _money_text(self.tariff.currency if self.tariff else self.label.currency, amount)
 
     @staticmethod
     def kg(grams: Decimal) -> str:
