@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property, lru_cache
+from functools import lru_cache
+from typing import Any, Callable, Generic, TypeVar
 
 from postcheck.errors import NoTariffInForce, NotPriceable
 from postcheck.label import Label
@@ -60,6 +61,24 @@ class Tolerance:
 
 DEFAULT_TOLERANCE = Tolerance()
 
+_T = TypeVar("_T")
+
+
+class _once(Generic[_T]):  # noqa: N801  (used as a decorator, like property)
+    """``functools.cached_property`` without its lock: a Context belongs to one call of
+    ``check()`` on one thread, and the lock cost a microsecond a fact, several times a label."""
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj: Any, owner: Any = None) -> _T:
+        if obj is None:
+            return self  # type: ignore[return-value]
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
+
 
 @lru_cache(maxsize=8192)
 def _money_text(currency: str, amount: Decimal) -> str:
@@ -82,17 +101,19 @@ class Context:
         self.measured_g = measured_g if measured_g is not None else label.measured_weight
         self.tolerance = tolerance
         self._quotes: dict[Decimal, Quote | NotPriceable] = {}
+        #: what a rule module works out once per label for several of its rules (by the rule module's key)
+        self.memo: dict[str, Any] = {}
 
     # -- tariff
 
-    @cached_property
+    @_once
     def selection(self) -> Selected | NoTariffInForce:
         try:
             return self.rates.select(self.service_id, self.date)
         except NoTariffInForce as e:
             return e
 
-    @cached_property
+    @_once
     def tariff(self) -> Tariff | None:
         s = self.selection
         return s.tariff if isinstance(s, Selected) else None
@@ -126,7 +147,7 @@ class Context:
 
     # -- weights (exact grams)
 
-    @cached_property
+    @_once
     def net_g(self) -> Decimal:
         return self.label.net_weight_g
 
@@ -138,14 +159,14 @@ class Context:
     def gross_g(self) -> Decimal | None:
         return self.label.gross_weight
 
-    @cached_property
+    @_once
     def expected_gross_g(self) -> Decimal | None:
         """Net weight plus packaging, when the packaging weight is known."""
         if self.packaging_g is None or not self.label.items:
             return None
         return self.net_g + self.packaging_g
 
-    @cached_property
+    @_once
     def basis(self) -> tuple[Decimal, str] | None:
         """The weight postage must cover and where it comes from: the measured weight if given,
         else the declared gross weight (never less than net + packaging), else net + packaging,
@@ -164,7 +185,7 @@ class Context:
             return self.net_g, "net weight only (packaging unknown)"
         return None
 
-    @cached_property
+    @_once
     def required(self) -> Quote | NotPriceable | None:
         """The price for the basis weight (None when there is no tariff or no weight)."""
         if self.tariff is None or self.basis is None:
@@ -192,6 +213,10 @@ class Context:
 
     def weight_story(self) -> str:
         """"net 0.480 kg + packaging 0.040 kg = 0.520 kg" (what the parts add up to)."""
+        return self._weight_story
+
+    @_once
+    def _weight_story(self) -> str:
         if self.expected_gross_g is not None:
             return (f"net {self.kg(self.net_g)} + packaging {self.kg(self.packaging_g or Decimal(0))} "
                     f"= {self.kg(self.expected_gross_g)}")

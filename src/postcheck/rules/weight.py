@@ -20,7 +20,15 @@ def _g(grams: Decimal) -> str:
 
 
 def gross_fix(ctx: Context) -> Fix:
-    """The best-founded gross weight: the measured weight, else net + packaging, else advice."""
+    """The best-founded gross weight: the measured weight, else net + packaging, else advice
+    (worked out once per label: W101, W102 and W103 all offer it)."""
+    fix = ctx.memo.get("gross_fix")
+    if fix is None:
+        fix = ctx.memo["gross_fix"] = _gross_fix(ctx)
+    return fix
+
+
+def _gross_fix(ctx: Context) -> Fix:
     if ctx.measured_g is not None:
         return Fix(f"declare the measured weight {ctx.kg(ctx.measured_g)} as the total gross weight (box 4)",
                    "safe", {"gross_weight": _g(ctx.measured_g)})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from postcheck.errors import NotPriceable
 from postcheck.money import Money, cents
@@ -39,7 +40,7 @@ class Quote:
     oversize: bool
     price: Money
 
-    @property
+    @cached_property
     def step_text(self) -> str:
         """The price step used, in the tariff's own words ("up to 1 kg")."""
         t = self.tariff
