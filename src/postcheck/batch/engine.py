@@ -536,7 +536,7 @@ class Engine:
             cur_of_value = self._ids(cv)
             lines.append(Line(here=it["here"], pos=it["pos"], description=it["description"][1], hs_code=hs_c,
                               hs_codes=hs_u, origin_country=it["origin_country"][1],
-                              value_currency=np.where(ci >= 0, cur_of_value[ci], -1), value_currencies=cv,
+                              value_currency=np.where(ci >= 0, cur_of_value[ci], -1),
                               _distinct=it["desc_distinct"]))
         has_items = n_items > 0
         exp_p = pack_p & has_items
@@ -606,7 +606,6 @@ class Engine:
         facts.has_paid, facts.paid = paid_p, paid
         facts.has_explanation, facts.has_invoice = label["explanation"][0], label["invoice_number"][0]
         facts.has_tracking, facts.tracking = tn_p, tn
-        facts.tariff_form = t_form
         facts.tariff_needs_form, facts.tariff_needs_cn23 = t_form != FORMS["none"], t_form == FORMS["CN23"]
         facts.declared_value = np.where(tv_p, tv, value_sum)
         facts.tolerance, facts.tolerance_pg = DEFAULT_TOLERANCE, _DEFAULT_TOLERANCE_PG

@@ -27,7 +27,7 @@ from postcheck.batch.columns import PG_PER_G, unique_inverse
 from postcheck.batch.prices import TOLERANCE_PG
 from postcheck.rules.context import Tolerance
 
-__all__ = ["Facts", "Line", "kg_text", "cents_text", "grams_text", "per_pair"]
+__all__ = ["Facts", "Line", "BASES", "CATEGORIES", "FORMS", "grams_text", "cents_arr", "per_pair"]
 
 #: The label's categories, as numbered in :attr:`Facts.category` (0: none ticked).
 CATEGORIES = ("", "gift", "documents", "commercial_sample", "returned_goods", "sale_of_goods", "other")
@@ -35,20 +35,8 @@ CATEGORIES = ("", "gift", "documents", "commercial_sample", "returned_goods", "s
 #: (``Context.basis``; a floor is net + packaging or the net weight, above the declared gross weight).
 BASES = ("", "measured", "net + packaging above gross", "net weight above gross", "declared gross",
          "net + packaging", "net weight only")
-#: Customs forms, as numbered in :attr:`Facts.form` and :attr:`Facts.tariff_form`.
+#: Customs forms, as numbered in :attr:`Facts.form`.
 FORMS = {"none": 0, "CN22": 1, "CN23": 2}
-
-
-def kg_text(pg: int) -> str:
-    """``format_weight(grams, "kg")`` for a weight in picograms."""
-    g = (pg + PG_PER_G // 2) // PG_PER_G
-    return f"{g // 1000}.{g % 1000:03d} kg"
-
-
-def cents_text(micro: int) -> str:
-    """``str(cents(amount))`` for a non-negative amount in micro-units."""
-    c = (micro + 5000) // 10000
-    return f"{c // 100}.{c % 100:02d}"
 
 
 def grams_text(pg: int) -> str:
@@ -68,8 +56,7 @@ class Line:
     hs_code: np.ndarray  # code per row, -1 blank
     hs_codes: list[str]
     origin_country: np.ndarray  # code per row, -1 blank
-    value_currency: np.ndarray  # code per row into value_currencies, -1 none written
-    value_currencies: list[str]
+    value_currency: np.ndarray  # the engine's number for the currency written with the value, -1 none
     _distinct: dict[str, Any] = field(default_factory=dict)
 
     def descriptions(self) -> tuple[np.ndarray, list[str | None]]:
@@ -122,7 +109,6 @@ class Facts:
     has_invoice: np.ndarray
     has_tracking: np.ndarray
     tracking: pa.Array  # stripped text
-    tariff_form: np.ndarray  # FORMS number of the tariff's customs form
     tariff_needs_form: np.ndarray  # the product travels with a customs declaration abroad
     tariff_needs_cn23: np.ndarray  # ... and it is a CN 23 (a parcel product)
     declared_value: np.ndarray  # micro: the total value, else the sum of the lines' values
@@ -216,11 +202,6 @@ class Facts:
     def grams(pg: np.ndarray) -> pa.Array:
         """``format_weight(grams, "g")`` over picograms."""
         return pa.array([grams_text(v) for v in np.asarray(pg, dtype=np.int64).tolist()], pa.string())
-
-    @staticmethod
-    def cents(micro: np.ndarray) -> pa.Array:
-        """``str(cents(amount))`` over micro-units."""
-        return cents_arr(micro)
 
     @staticmethod
     def number(x: np.ndarray) -> pa.Array:
@@ -351,7 +332,7 @@ def _cents_c(c: int) -> str:
 
 
 def cents_arr(micro: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
-    """:func:`cents_text` over an array of micro-units (null where ``valid`` is False)."""
+    """``str(cents(amount))`` over an array of micro-units (null where ``valid`` is False)."""
     return _per_value((np.asarray(micro, dtype=np.int64) + 5000) // 10000, _cents_c, valid)
 
 

@@ -5,6 +5,12 @@ are written in the same bytes as the column engine writes them (CSV or JSON Line
 pyarrow).  It reads the whole CSV input as text, so it suits the batches a plain install is
 used for; ``pip install 'postcheck[fast]'`` streams inputs of any size, over ten times faster
 (4.4 s against 50 s for 50,000 rows of ``benchmarks/parcels.py`` on a 2-core machine).
+
+Why a second writer of the same bytes: the column engine writes its results with pyarrow's CSV
+writer, which this path cannot import; :func:`encode_records` writes what that writer writes
+(every text quoted, quotes doubled, nulls empty), and ``tests/batch/test_plain.py`` holds the two
+to the same bytes.  The per-label report's emitters (:mod:`postcheck.report`) write other columns
+(one finding a row), for ``postcheck check``.
 """
 
 from __future__ import annotations
