@@ -201,6 +201,38 @@ class Results:
             self.py_findings.pop(i, None)
             self.py_error.pop(i, None)
 
+    def store(self, i: int, status: str, report: Report | None, error: str | None) -> None:
+        """Row ``i``'s result from the per-row path: ``(status, report, error)`` as
+        :func:`postcheck.batch.plain.check_row` gives it."""
+        if report is None:  # an unreadable label has no postage, findings or verdict
+            self.status[i] = ST_UNREADABLE
+            self.verdict[i] = -1
+            self.has_required[i] = self.has_paid[i] = False
+            self.required[i] = self.paid[i] = self.shortfall[i] = 0
+            self.currency[i] = -1
+            self.py_findings.pop(i, None)
+            self.py_error[i] = error or ""
+            return
+        self.status[i] = ST_OK if status == STATUS_OK else ST_ERROR
+        self.py_error.pop(i, None)
+        self.verdict[i] = self.verdict_id(report.verdict)
+        p = report.postage
+        self.has_required[i] = self.has_paid[i] = False
+        self.required[i] = self.paid[i] = self.shortfall[i] = 0
+        self.currency[i] = -1
+        if p is not None:
+            self.currency[i] = self.currency_id(p.currency)
+            if p.required is not None:
+                self.has_required[i] = True
+                self.required[i] = int(p.required * MICRO)
+            if p.paid is not None:
+                self.has_paid[i] = True
+                self.paid[i] = int(p.paid * MICRO)
+            if p.shortfall is not None:
+                self.shortfall[i] = int(p.shortfall * MICRO)
+        if report.findings:
+            self.py_findings[i] = ([f.code for f in report.findings], [f.message for f in report.findings])
+
     def counts(self) -> tuple[int, int, int]:
         """(ok, error, unreadable) rows."""
         c = np.bincount(self.status, minlength=3)
@@ -353,40 +385,9 @@ class Engine:
                     row = raw[i]
                 src = f"{source} {unit} {numbers[i]}"
                 its = items.get(p or "", []) if items is not None else None
-                self._store(res, i, *self.check_row(row, src, p, its))
+                res.store(i, *self.check_row(row, src, p, its))
             res.fallback += len(idx)
         return res
-
-    @staticmethod
-    def _store(res: Results, i: int, status: str, report: Report | None, error: str | None) -> None:
-        if report is None:  # an unreadable label has no postage, findings or verdict
-            res.status[i] = ST_UNREADABLE
-            res.verdict[i] = -1
-            res.has_required[i] = res.has_paid[i] = False
-            res.required[i] = res.paid[i] = res.shortfall[i] = 0
-            res.currency[i] = -1
-            res.py_findings.pop(i, None)
-            res.py_error[i] = error or ""
-            return
-        res.status[i] = ST_OK if status == STATUS_OK else ST_ERROR
-        res.py_error.pop(i, None)
-        res.verdict[i] = res.verdict_id(report.verdict)
-        p = report.postage
-        res.has_required[i] = res.has_paid[i] = False
-        res.required[i] = res.paid[i] = res.shortfall[i] = 0
-        res.currency[i] = -1
-        if p is not None:
-            res.currency[i] = res.currency_id(p.currency)
-            if p.required is not None:
-                res.has_required[i] = True
-                res.required[i] = int(p.required * MICRO)
-            if p.paid is not None:
-                res.has_paid[i] = True
-                res.paid[i] = int(p.paid * MICRO)
-            if p.shortfall is not None:
-                res.shortfall[i] = int(p.shortfall * MICRO)
-        if report.findings:
-            res.py_findings[i] = ([f.code for f in report.findings], [f.message for f in report.findings])
 
     # ------------------------------------------------------------------ vectorised path
 
