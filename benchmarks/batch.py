@@ -194,7 +194,8 @@ def main() -> None:
     if len(rounds) > 1:
         print("batch runs: " + ", ".join(f"{r[0]:.2f} s" for r in rounds)
               + "; pyarrow reads: " + ", ".join(f"{r[4]:.2f} s" for r in rounds))
-    print(f"postcheck batch:   {secs:8.2f} s  {a.n / secs:12,.0f} parcels/s  peak memory (PSS, all processes) {peak:,.0f} MB  "
+    print(f"postcheck batch:   {secs:8.2f} s  {a.n / secs:12,.0f} parcels/s  "
+          f"peak memory (PSS, all processes) {peak:,.0f} MB  "
           f"CPU {med(r[3] for r in rounds):.2f} s  exit {status}")
     print(f"pyarrow read_csv:  {pa_secs:8.2f} s  {a.n / pa_secs:12,.0f} rows/s")
     print(f"ratio batch / pyarrow read: {med(r[0] / r[4] for r in rounds):.2f}x (target <= 3x; "

@@ -107,7 +107,7 @@ def rows(n: int, seed: int = 0, *, bad: float = 0.03, problems: float = 0.10) ->
         max_g = int(t.limits.max_weight_g or Decimal(30000))
         n_items = rnd.choice([1, 1, 1, 2, 2, 3])
         items = []
-        for k in range(n_items):
+        for _ in range(n_items):
             desc, hs = rnd.choice(CATALOGUE[:15]) if rnd.random() > 0.02 else rnd.choice(CATALOGUE)
             w = Decimal(rnd.randrange(20, max(40, max_g // 3)))
             items.append({"description": desc, "quantity": str(rnd.choice([1, 1, 2, 3])),

@@ -98,7 +98,7 @@ def max_priced_g(t: Tariff) -> Decimal:
 
 # ---------------------------------------------------------------------------- labels
 # Hypothesis strategies for whole labels (the PDF round trip and anything else that needs one).
-# 
+#
 # Labels are drawn so that ``postcheck fix`` can correct them completely: a product postcheck can
 # price (Canada Post Small Packet USA Air, 2022-03-01), specific descriptions, valid HS numbers,
 # weights within the product's 2 kg limit; what varies is everything a fix or a PDF must carry:

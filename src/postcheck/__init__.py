@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["check", "check_partial", "apply_overrides", "check_many", "check_frame", "Label", "Item", "Report", "Finding", "Fix", "Rates", "Money",
+__all__ = ["check", "check_partial", "apply_overrides", "check_many", "check_frame", "Label", "Item", "Report",
+           "Finding", "Fix", "Rates", "Money",
            "PostcheckError", "InvalidLabel", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -40,6 +40,8 @@ def _other_plan_paid(ctx: Context, label: Label, rates: Rates, date: dt.date, me
                      selection: Selection) -> tuple[Context, list, str] | None:
     """The label checked again with the price plan whose price for this parcel and date is
     exactly the postage paid (a small business paying Small Business prices), or ``None``."""
+    if ctx.service_id is None:
+        return None
     for plan, pid in rates.plans(ctx.service_id).items():
         if pid == ctx.service_id:
             continue
@@ -93,7 +95,7 @@ def check(label: Label | Mapping[str, Any], *, measured_weight: Any = None, rate
                   plan=plan)
 
 
-def check_partial(label: Label | Mapping[str, Any], *, missing: Mapping[str, str] | None = None,
+def check_partial(label: Label | PartialLabel | Mapping[str, Any], *, missing: Mapping[str, str] | None = None,
                   measured_weight: Any = None, rates: Rates | None = None, as_of: dt.date | None = None,
                   select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
                   tolerance: Tolerance | str | None = None, source: str | None = None,
@@ -101,7 +103,8 @@ def check_partial(label: Label | Mapping[str, Any], *, missing: Mapping[str, str
     """Check a label as it was read, which may be incomplete: every rule that can run does.
 
     ``label`` is a mapping in the label's JSON shape whose required fields may be absent (or a
-    :class:`~postcheck.label.Label` or :class:`~postcheck.partial.PartialLabel`); ``missing`` maps a field path to where the reader looked
+    :class:`~postcheck.label.Label` or :class:`~postcheck.partial.PartialLabel`); ``missing`` maps a
+    field path to where the reader looked
     for it.  A rule that needs a field the label lacks is skipped, and the report's ``needs``
     say which fields would let it run (``report.incomplete`` is then true; the command line
     exits 2).  A service postcheck has no tariff for is not an error: the postage is not priced

@@ -412,13 +412,16 @@ def rates_show(product: str, date_text: str | None, rates_dirs: tuple[str, ...])
         click.echo(f"  In force: from {t.date_label}" + (f" until {t.effective_until}" if t.effective_until else ""))
         if t.plan:
             click.echo(f"  Price plan: {t.plan} of {t.product} (plans: {', '.join(rates.plans(t.id))})")
-        click.echo(f"  Source: {t.source.document}, p. {t.source.pages}" + (f" <{t.source.url}>" if t.source.url else ""))
-        click.echo(f"  Currency: {t.currency}; ships from {', '.join(sorted(t.origins))}; customs form: {t.customs_form}")
+        click.echo(f"  Source: {t.source.document}, p. {t.source.pages}"
+                   + (f" <{t.source.url}>" if t.source.url else ""))
+        click.echo(f"  Currency: {t.currency}; ships from {', '.join(sorted(t.origins))}; "
+                   f"customs form: {t.customs_form}")
         click.echo(f"  Weight: steps in {t.weight_unit}, rounding {t.rounding_text}")
         if t.zones_by == "country":
             click.echo(f"  Zones: {', '.join(t.zone_names)} ({len(t.countries)} countries mapped)")
         elif t.zones_by == "input":
-            click.echo(f"  Zones (give one with --zone): {', '.join(t.zone_names)}; serves {', '.join(sorted(t.destinations))}")
+            click.echo(f"  Zones (give one with --zone): {', '.join(t.zone_names)}; "
+                       f"serves {', '.join(sorted(t.destinations))}")
         else:
             click.echo("  Zones: one price worldwide (any country but the origin)")
         lim = t.limits
@@ -534,8 +537,8 @@ def rates_diff(old: str, new: str, show_all: bool, fmt: str, rates_dirs: tuple[s
                    f"({len(d.changed)} of {len(d.changes)} prices changed{span})")
         for c in d.changes if show_all else d.changed:
             click.echo(f"  {c.text()}")
-        for c, a, b in d.countries:
-            click.echo(f"  country {c}: zone {a or '-'} -> {b or '-'}")
+        for country, a, b in d.countries:
+            click.echo(f"  country {country}: zone {a or '-'} -> {b or '-'}")
         for o in d.other:
             click.echo(f"  {o}")
 

@@ -66,8 +66,10 @@ def vague_terms() -> dict[str, str]:
     return terms
 
 
+@lru_cache(maxsize=65536)
 def vague_reason(description: str, *, category: str | None = None) -> str | None:
-    """Why a description is too vague for customs, or None when it is acceptable."""
+    """Why a description is too vague for customs, or None when it is acceptable (remembered:
+    descriptions recur label after label)."""
     text = (description or "").strip()
     if not text:
         return "the description is empty"

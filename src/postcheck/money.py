@@ -47,6 +47,12 @@ def cents(amount: Decimal) -> Decimal:
 
 def parse_amount(value: Any, *, field: str = "amount") -> tuple[Decimal, str | None]:
     """Read an amount; return ``(Decimal, currency or None)``.  Never accepts a float."""
+    if type(value) is str:  # the same few texts recur label after label
+        return _parse_amount_text(value, field)
+    return _parse_amount(value, field)
+
+
+def _parse_amount(value: Any, field: str) -> tuple[Decimal, str | None]:
     if isinstance(value, bool) or value is None:
         raise InvalidInput(field, value, "an amount such as \"12.83\"")
     if isinstance(value, float):
@@ -90,6 +96,9 @@ def parse_amount(value: Any, *, field: str = "amount") -> tuple[Decimal, str | N
     if amount > _MAX:
         raise InvalidInput(field, value, f"an amount under {_MAX}")
     return amount, cur
+
+
+_parse_amount_text = lru_cache(maxsize=8192)(_parse_amount)
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,16 +108,18 @@ def _check_value(o: Override) -> None:
     """Validate the value on its own, with the field's own validators."""
     if o.value is None:
         return
+    sub = o.sub or ""
     if o.field in _LIST_MODELS:
-        model, doc, loc = _LIST_MODELS[o.field], {**_BASE_ITEM, o.sub: o.value}, (o.sub,)
+        doc: dict[str, Any] = {**_BASE_ITEM, sub: o.value}
+        model, loc = _LIST_MODELS[o.field], (sub,)
     elif o.field in SUB_MODELS:
-        model, doc, loc = SUB_MODELS[o.field], {o.sub: o.value}, (o.sub,)
+        model, doc, loc = SUB_MODELS[o.field], {sub: o.value}, (sub,)
     else:
         model, doc, loc = Label, {**_BASE_LABEL, o.field: o.value}, (o.field,)
     try:
         model.model_validate(doc)
     except ValidationError as e:
-        for (where, _seen, expected), err in zip(_wording(e, set(model.model_fields)), e.errors()):
+        for (_where, _seen, expected), err in zip(_wording(e, set(model.model_fields)), e.errors()):
             if tuple(err["loc"][:1]) == loc:
                 raise _bad(o.path, o.value, expected) from None
         raise _bad(o.path, o.value, str(e.errors()[0]["msg"])) from None

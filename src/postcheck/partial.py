@@ -65,7 +65,7 @@ class _Partial:
         if self._prefix + name in self._unknown:
             raise FieldUnknown(self._prefix + name)
         attr = getattr(type(self._model), name, None)
-        if isinstance(attr, property):  # derived values are computed from the known fields only
+        if isinstance(attr, property) and attr.fget is not None:  # derived values: from the known fields only
             return attr.fget(self)
         return getattr(self._model, name)
 
@@ -101,7 +101,8 @@ class PartialLabel(_Partial):
             if ITEMS in self._unknown:
                 return [ITEMS]
             name = need.removeprefix("items[].")
-            return [p for p in sorted(self._unknown, key=_path_key) if p.startswith("items[") and p.endswith("." + name)]
+            return [p for p in sorted(self._unknown, key=_path_key)
+                    if p.startswith("items[") and p.endswith("." + name)]
         return [need] if need in self._unknown else []
 
     def lacks_like(self, path: str) -> list[str]:

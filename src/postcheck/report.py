@@ -266,7 +266,8 @@ def to_text(report: Report, *, color: bool = False) -> str:
     if t is not None:
         out.append(f"  Priced with: {t.operator} {t.name} ({t.id}), price list of {t.effective_from}"
                    + (f", zone {t.zone}" if t.zone else "") + f" - {t.source}")
-    out.append(f"  Shipping date: {report.date}" + (" (not given: today's date was used)" if report.date_defaulted else ""))
+    out.append(f"  Shipping date: {report.date}"
+               + (" (not given: today's date was used)" if report.date_defaulted else ""))
     for n in report.notes:
         out.append(_wrap("Note: " + n, "  "))
     out.append("")

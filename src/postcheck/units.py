@@ -176,6 +176,12 @@ def _example(kind: str) -> str:
 
 
 def _parse(value: Any, kind: str, field: str, unit: str | None) -> Decimal:
+    if type(value) is str:  # the same few texts recur label after label ("40 g", "0.5 kg")
+        return _parse_text(value, kind, field, unit)
+    return _parse_value(value, kind, field, unit)
+
+
+def _parse_value(value: Any, kind: str, field: str, unit: str | None) -> Decimal:
     if isinstance(value, bool) or value is None:
         raise UnitError(field, value, f"a {kind} with a unit")
     if isinstance(value, (int, Decimal, float)):
@@ -224,6 +230,9 @@ def _parse(value: Any, kind: str, field: str, unit: str | None) -> Decimal:
         if parts > 4:
             raise UnitError(field, value, f"a {kind} such as \"1 lb 2 oz\"")
     return _check_magnitude(total, field, value, kind)
+
+
+_parse_text = lru_cache(maxsize=8192)(_parse_value)
 
 
 def parse_weight(value: Any, *, field: str = "weight", unit: str | None = None) -> Decimal:
@@ -295,6 +304,7 @@ def _trim(d: Decimal) -> str:
     return s or "0"
 
 
+@lru_cache(maxsize=8192)
 def format_weight(grams: Decimal, unit: str = "kg", places: int = 3) -> str:
     """``Decimal('520') -> '0.520 kg'``; ``unit='g'`` prints grams without a fraction
     unless there is one."""

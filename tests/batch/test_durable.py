@@ -21,7 +21,7 @@ def test_commits_in_order_and_close_waits(tmp_path, monkeypatch):
         d = R._Durable(f, journal)
         d.commit({"output_bytes": 0}, background=False)  # before the fork: here, at once
         assert json.loads(journal.read_text()) == {"output_bytes": 0} and d.thread is None
-        for k in range(1, 30):
+        for _ in range(1, 30):
             f.write(b"x" * 1000)
             f.flush()
             d.commit({"output_bytes": f.tell()}, background=True)

@@ -147,7 +147,8 @@ def test_an_image_only_page_says_so(tmp_path):
     from reportlab.pdfgen.canvas import Canvas
 
     png = tmp_path / "scan.png"
-    import zlib, struct
+    import struct
+    import zlib
 
     raw = b"".join(b"\x00" + b"\xff" * 30 for _ in range(10))
     chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)  # noqa: E731

@@ -87,11 +87,11 @@ def test_an_unknown_field_is_never_read_as_its_stand_in():
     lab = partial_label(without(STORY, "destination", "items[0].value"))
     assert isinstance(lab, PartialLabel)
     with pytest.raises(FieldUnknown):
-        lab.destination
+        _ = lab.destination
     with pytest.raises(FieldUnknown):
-        lab.items[0].value
+        _ = lab.items[0].value
     with pytest.raises(FieldUnknown):
-        lab.is_international  # derived from the destination
+        _ = lab.is_international  # derived from the destination
     assert lab.origin == "CA" and lab.items[1].value == 24
 
 

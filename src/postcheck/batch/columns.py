@@ -100,7 +100,7 @@ class CellMemo:
             key = (("item_" if item else "") + field, value)
             hash(key)
         except TypeError:
-            key = None  # type: ignore[assignment]
+            key = None
         if key is not None:
             hit = self._memo.get(key)
             if hit is not None:

@@ -65,9 +65,9 @@ def batch(ctx: click.Context, input_path: str, output_path: str, items_path: str
         import numpy  # noqa: F401
         import pyarrow  # noqa: F401
     except ImportError:
-        click.echo("postcheck: error: 'postcheck batch' needs numpy and pyarrow: pip install 'postcheck[fast]'",
-                   err=True)
-        sys.exit(2)
+        _batch_plain(ctx, input_path, output_path, items_path, engine, out_format, in_format, date_text, force,
+                     rates_dirs, select, ignore, tolerance)
+        return
     from postcheck.batch.run import (arrow_without_pandas, keep_freed_memory, no_cycle_collection, run_batch,
                                      stderr_is_terminal)
     from postcheck.config import Settings, find_settings
@@ -130,6 +130,49 @@ def batch(ctx: click.Context, input_path: str, output_path: str, items_path: str
     from postcheck.cli import end_now_when_done
 
     end_now_when_done()  # the output is in place: nothing left to tidy up
+    sys.exit(summary.exit_code)
+
+
+def _batch_plain(ctx: click.Context, input_path: str, output_path: str, items_path: str | None, engine: str,
+                 out_format: str | None, in_format: str | None, date_text: str | None, force: bool,
+                 rates_dirs: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, ...],
+                 tolerance: str | None) -> None:
+    """``postcheck batch`` without numpy and pyarrow: every row through check(), the same output
+    bytes (CSV and JSON Lines), with a one-line hint that ``postcheck[fast]`` is faster."""
+    from postcheck.batch.formats import format_of
+    from postcheck.batch.plain import HINT, run_plain
+    from postcheck.cli import parse_date_option
+    from postcheck.config import Settings, find_settings
+
+    if engine in ("vector", "dask"):
+        raise click.BadParameter(f"--engine {engine} needs numpy and pyarrow: pip install 'postcheck[fast]'",
+                                 param_hint="--engine")
+    settings = ctx.obj if isinstance(ctx.obj, Settings) else find_settings()
+    sel = _split(select) or list(settings.select)
+    ign = _split(ignore) or list(settings.ignore)
+    if sel or ign:
+        from postcheck.rules import Selection
+
+        try:
+            Selection(sel or None, ign)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--select/--ignore") from None
+    tolerance = tolerance or settings.tolerance
+    if tolerance is not None:
+        from postcheck.errors import PostcheckError
+        from postcheck.rules.context import Tolerance
+
+        try:
+            Tolerance.parse(tolerance)
+        except (ValueError, PostcheckError) as e:
+            raise click.BadParameter(str(e), param_hint="--tolerance") from None
+    click.echo(HINT, err=True)
+    summary = run_plain(input_path, output_path, in_format=format_of(input_path, in_format),
+                        out_format=format_of(output_path, out_format), force=force,
+                        rates_dirs=(*settings.rates, *rates_dirs), as_of=parse_date_option(date_text),
+                        items_path=items_path, select=tuple(sel), ignore=tuple(ign),
+                        tolerance=tolerance)
+    click.echo(summary.text())
     sys.exit(summary.exit_code)
 
 

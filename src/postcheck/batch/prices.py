@@ -1,10 +1,14 @@
 """One tariff's prices over a whole column of weights, in exact integers.
 
-:func:`postcheck.tariffs.pricing.price_parcel` on one parcel, restated for arrays: weights in
-picograms, prices in micro-units, the step found with ``searchsorted`` over the step bounds plus
-the conversion tolerance (``TOLERANCE_G``), so 500 g is in the "up to 0.5 kg" step and
-500.001 g is not.  Anything this module cannot price exactly (size refusals, oversize prices,
-surcharges, inexact volumetric weights) is reported as *unsure* and left to the per-row path.
+:func:`postcheck.tariffs.pricing.price_parcel` on one parcel, over arrays: weights in picograms,
+prices in micro-units, the step found with ``searchsorted`` over the step bounds plus the
+conversion tolerance (``TOLERANCE_G``), so 500 g is in the "up to 0.5 kg" step and 500.001 g is
+not. The limits, the chargeable (volumetric) weight, a formula's price and the words of a step
+are :mod:`postcheck.tariffs.pricing`'s own functions, called once per distinct value; only the
+step look-up and the arithmetic of steps beyond the table are written here over arrays (and the
+property tests compare the two on generated parcels). Anything this module cannot price exactly
+(size refusals, oversize prices, surcharges, inexact volumetric weights) is reported as *unsure*
+and left to the per-row path.
 """
 
 from __future__ import annotations
@@ -15,15 +19,15 @@ from decimal import Decimal
 import numpy as np
 
 from postcheck.errors import NotPriceable
-from postcheck.money import cents
 from postcheck.tariffs.model import Tariff
-from postcheck.tariffs.pricing import TOLERANCE_G, _unit_text, chargeable_weight, check_limits
+from postcheck.tariffs.pricing import TOLERANCE_G, chargeable_weight, check_limits, formula_price, step_words
 
 from postcheck.batch.columns import MICRO, PG_PER_G, to_micro, to_pg, unique_inverse
 
-__all__ = ["VectorTariff", "Priced", "DimsEffect"]
+__all__ = ["VectorTariff", "Priced", "DimsEffect", "TOLERANCE_PG"]
 
-_TOL_PG = int(TOLERANCE_G * PG_PER_G)
+#: :data:`postcheck.tariffs.pricing.TOLERANCE_G` in picograms.
+TOLERANCE_PG = int(TOLERANCE_G * PG_PER_G)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class VectorTariff:
             if b is None or None in row:
                 exact = False
                 break
-            bounds.append(b + _TOL_PG)
+            bounds.append(b + TOLERANCE_PG)
             prices.append(row)
         vt = cls(t, exact)
         if t.formula is not None:
@@ -91,7 +95,7 @@ class VectorTariff:
         vt.prices = np.array(prices, dtype=np.int64).reshape(len(bounds), len(t.zone_names))
         if t.limits.max_weight_g is not None:
             m = pg(t.limits.max_weight_g)
-            vt.max_pg = -2 if m is None else m + _TOL_PG
+            vt.max_pg = -2 if m is None else m + TOLERANCE_PG
         if t.rounding_g:
             r = pg(t.rounding_g)
             vt.rounding_pg = r or 0
@@ -142,24 +146,19 @@ class VectorTariff:
         if hit is None:
             t = self.tariff
             if key < 0:
-                assert t.formula is not None
-                hit = f"{t.formula.per_piece} per piece + {t.formula.per_unit} per {t.weight_unit}"
+                hit = step_words(t, None)
             elif key < len(t.steps):
-                hit = f"up to {_unit_text(t.steps[key].up_to_g, t)}"
+                hit = step_words(t, t.steps[key].up_to_g)
             else:
                 assert t.beyond is not None
-                extra = key - len(t.steps)
-                hit = f"up to {_unit_text(t.steps[-1].up_to_g + extra * t.beyond.increment_g, t)}"
+                hit = step_words(t, t.steps[-1].up_to_g + (key - len(t.steps)) * t.beyond.increment_g)
             self._texts[key] = hit
         return hit
 
     def _formula_price(self, chargeable_pg: int) -> int:
         hit = self._formula.get(chargeable_pg)
         if hit is None:
-            t = self.tariff
-            assert t.formula is not None
-            grams = Decimal(chargeable_pg) / PG_PER_G
-            hit = int(cents(t.formula.per_piece + t.formula.per_unit * grams / t.unit_g) * MICRO)
+            hit = int(formula_price(self.tariff, Decimal(chargeable_pg) / PG_PER_G) * MICRO)
             self._formula[chargeable_pg] = hit
         return hit
 
@@ -188,7 +187,7 @@ class VectorTariff:
             ok &= weight <= self.max_pg
         if self.rounding_pg:
             r = self.rounding_pg
-            rounded = -(-np.maximum(weight - _TOL_PG, 0) // r) * r
+            rounded = -(-np.maximum(weight - TOLERANCE_PG, 0) // r) * r
         else:
             rounded = weight.copy()
         chargeable = np.maximum(rounded, vol)
@@ -212,7 +211,7 @@ class VectorTariff:
                 if self.beyond is None:
                     ok &= inside
                 else:
-                    over = chargeable - _TOL_PG - self.last_pg
+                    over = chargeable - TOLERANCE_PG - self.last_pg
                     extra = -(-over // self.inc_pg)
                     last_price = self.prices[len(self.bounds) - 1, zone]
                     price = np.where(past, last_price + extra * self.beyond[zone], price)

@@ -208,9 +208,9 @@ def _check_jsonl(eng: Any, lines: list[tuple[int, bytes]], source: str) -> Any:
         try:
             lab = label_from_json(text, source=src)
         except InvalidLabel as e:
-            eng._store(res, i, "unreadable", None, str(e))
+            res.store(i, "unreadable", None, str(e))
             continue
-        eng._store(res, i, *next(iter(eng.check_labels([lab], [src]))))
+        res.store(i, *next(iter(eng.check_labels([lab], [src]))))
     res.fallback = n
     return res
 

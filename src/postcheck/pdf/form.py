@@ -18,7 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from postcheck.errors import MISSING, DataFileError
+from postcheck.errors import MISSING, DataFileError, LabelReadError
+from postcheck.pdf.base import EMBEDDED_NAME, form_values, open_pdf, pypdf_config
 
 __all__ = ["Profile", "ProfileError", "load_profile", "profiles", "match_profile", "form_to_dict",
            "label_to_fields", "PROFILES_DIR"]
@@ -79,7 +80,8 @@ def _fieldmap(path: str, key: str, spec: Any) -> FieldMap:
     if isinstance(spec, dict):
         unknown = set(spec) - _FIELD_KEYS
         if unknown:
-            raise ProfileError(path, key, f"unknown key {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(_FIELD_KEYS))})")
+            raise ProfileError(path, key, f"unknown key {sorted(unknown)[0]!r} "
+                                          f"(allowed: {', '.join(sorted(_FIELD_KEYS))})")
         if not isinstance(spec.get("field"), str) or not spec["field"]:
             raise ProfileError(path, key, "needs 'field', the form field's name")
         unit = spec.get("unit")
@@ -335,11 +337,7 @@ def fill_form(data: bytes, label: Any, *, source: str, extra_profiles: Iterable[
     import pypdf
     from pypdf.generic import NameObject, TextStringObject
 
-    from postcheck.errors import LabelReadError
-    from postcheck.pdf.read import _config, form_values, open_pdf
-    from postcheck.pdf.write import EMBEDDED_NAME
-
-    with pypdf.apply_configuration(_config()):
+    with pypdf.apply_configuration(pypdf_config()):
         reader = open_pdf(data, source)
         names = form_values(reader)
         if not names:
@@ -379,7 +377,7 @@ def fill_form(data: bytes, label: Any, *, source: str, extra_profiles: Iterable[
                     target[NameObject("/V")] = state
                     w[NameObject("/AS")] = state
         writer.set_need_appearances_writer(True)
-        root = writer._root_object
+        root: Any = writer.root_object
         if "/Names" in root and "/EmbeddedFiles" in root["/Names"]:
             del root["/Names"][NameObject("/EmbeddedFiles")]
         writer.add_attachment(EMBEDDED_NAME, label.to_json(indent=None).encode("utf-8"))

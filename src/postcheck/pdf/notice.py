@@ -89,7 +89,8 @@ T = {
 
 _FIELDS = {"en": {"gross_weight": "total gross weight", "postage_paid": "postage", "form": "customs form",
                   "total_value": "total value"},
-           "fr": {"gross_weight": "poids brut total", "postage_paid": "affranchissement", "form": "formulaire de douane",
+           "fr": {"gross_weight": "poids brut total", "postage_paid": "affranchissement",
+                  "form": "formulaire de douane",
                   "total_value": "valeur totale"}}
 
 

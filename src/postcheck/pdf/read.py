@@ -17,7 +17,6 @@ is not a readable PDF (truncated, encrypted, too big, a decompression bomb) rais
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 from dataclasses import dataclass, field
@@ -26,14 +25,13 @@ from typing import Any, Iterable
 
 from postcheck.errors import MISSING, InvalidLabel, LabelReadError, PostcheckError
 from postcheck.label import Label, label_from_dict, label_from_json
+from postcheck.pdf.base import EMBEDDED_NAME, MAX_STREAM_BYTES, form_values, max_bytes, open_pdf, pypdf_config, too_big
 
 __all__ = ["read_label_pdf", "read_pdf", "PdfLabel", "open_pdf", "form_values"]
 
 #: Limits: a label PDF is small; these keep hostile files bounded in time and memory.  File size,
 #: pages and text pages are configurable (postcheck.limits: pdf_file_mb, pdf_pages, pdf_text_pages).
 MAX_EMBEDDED_BYTES = 2_000_000
-MAX_STREAM_BYTES = 8_000_000  # decompressed size of any one stream
-MAX_FIELDS = 5_000
 
 _OPTIONAL = ("gross_weight", "postage_paid", "ship_date", "tracking_number", "category", "total_value",
              "packaging_weight")
@@ -64,48 +62,6 @@ class PdfLabel:
         return InvalidLabel(self.source, self.problems or (("label", MISSING, "a readable label"),))
 
 
-def _max_bytes() -> int:
-    from postcheck.limits import current
-
-    return current().pdf_file_mb * 1_000_000
-
-
-def _too_big(size: int, source: str) -> LabelReadError:
-    return LabelReadError(source, f"{size} bytes is over the {_max_bytes() // 1_000_000} MB limit for a label PDF "
-                                  "(limit pdf_file_mb)")
-
-
-@dataclass
-class _Limits:
-    config: Any = None
-    pages: int = 0
-
-
-_LIMITS = _Limits()
-
-
-def _config() -> Any:
-    from postcheck.limits import current
-
-    MAX_PAGES = current().pdf_pages  # noqa: N806
-    if _LIMITS.config is None or _LIMITS.pages != MAX_PAGES:
-        import pypdf
-
-        _LIMITS.pages = MAX_PAGES
-
-        base = pypdf.get_configuration()
-        _LIMITS.config = base.with_overwrites(
-            maximum_declared_stream_length=MAX_STREAM_BYTES, zlib_maximum_output_length=MAX_STREAM_BYTES,
-            lzw_maximum_output_length=MAX_STREAM_BYTES, run_length_maximum_output_length=MAX_STREAM_BYTES,
-            array_based_stream_maximum_output_length=MAX_STREAM_BYTES, image_maximum_buffer_size=MAX_STREAM_BYTES,
-            brotli_maximum_output_length=MAX_STREAM_BYTES, jbig2_maximum_output_length=MAX_STREAM_BYTES,
-            stream_decoding_work_maximum_length=4 * MAX_STREAM_BYTES, stream_parsing_work_maximum_count=400_000,
-            page_tree_maximum_entries=MAX_PAGES, page_tree_maximum_page_entries=50 * MAX_PAGES,
-            form_fields_maximum_entries=MAX_FIELDS, xform_maximum_invocations_per_extraction=200,
-            array_maximum_element_count=50_000, dictionary_maximum_element_count=10_000, jbig2dec_binary=None)
-    return _LIMITS.config
-
-
 class _AtDebug(logging.Handler):
     """pypdf warns about the small faults of real carriers' PDFs ("incorrect startxref pointer",
     "Multiple definitions in dictionary"); they go to the ``postcheck.pdf`` logger at debug level,
@@ -120,42 +76,7 @@ _PYPDF_LOG.addHandler(_AtDebug())
 _PYPDF_LOG.propagate = False
 
 
-def open_pdf(data: bytes, source: str) -> Any:
-    """A pypdf reader over ``data``, or :class:`LabelReadError` saying plainly why not."""
-    import pypdf
-    from pypdf.errors import PyPdfError
-
-    if len(data) > _max_bytes():
-        raise _too_big(len(data), source)
-    if b"%PDF-" not in data[:1024]:
-        raise LabelReadError(source, "is not a PDF (no %PDF- header)")
-    if b"%%EOF" not in data[-4096:]:
-        raise LabelReadError(source, "is truncated: the PDF has no end-of-file marker (%%EOF); the download "
-                                     "or copy was cut short")
-    try:
-        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            try:
-                ok = bool(reader.decrypt(""))
-            except Exception:
-                ok = False
-            if not ok:
-                raise LabelReadError(source, "is encrypted (password-protected); postcheck cannot read it. "
-                                             "Save or print an unencrypted copy and check that")
-        n = len(reader.pages)
-    except LabelReadError:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
-            MemoryError, OSError, AssertionError, OverflowError) as e:
-        raise LabelReadError(source, f"is not a readable PDF ({type(e).__name__}: {str(e)[:160]})") from None
-    if n == 0:
-        raise LabelReadError(source, "has no pages")
-    return reader
-
-
 def _embedded(reader: Any, source: str) -> bytes | None:
-    from postcheck.pdf.write import EMBEDDED_NAME
-
     root = reader.trailer["/Root"]
     names = root.get("/Names")
     ef = names.get_object().get("/EmbeddedFiles") if names is not None else None
@@ -177,24 +98,6 @@ def _embedded(reader: Any, source: str) -> bytes | None:
             raise LabelReadError(source, f"the embedded {EMBEDDED_NAME} is too large ({len(data)} bytes)")
         return data
     return None
-
-
-def form_values(reader: Any) -> dict[str, Any]:
-    """Fully qualified field name -> value (``/V``; a checkbox's state as ``/Yes`` or ``/Off``)."""
-    root = reader.trailer["/Root"]
-    if "/AcroForm" not in root:
-        return {}
-    fields = reader.get_fields() or {}
-    out: dict[str, Any] = {}
-    for name, f in fields.items():
-        v = f.get("/V")
-        if v is None and f.get("/FT") == "/Btn":
-            v = f.get("/AS", "/Off")
-        if v is not None:
-            out[name] = v if isinstance(v, str) else str(v)
-        else:
-            out[name] = ""
-    return out
 
 
 def _problems_with_where(problems: list[tuple[str, object, str]], err: InvalidLabel | None,
@@ -245,13 +148,13 @@ def read_pdf(path: str | os.PathLike[str] | None = None, *, data: bytes | None =
             size = p.stat().st_size
         except OSError as e:
             raise LabelReadError(source, f"cannot read: {e.strerror or e}") from None
-        if size > _max_bytes():
-            raise _too_big(size, source)
+        if size > max_bytes():
+            raise too_big(size, source)
         try:
             data = p.read_bytes()
         except OSError as e:
             raise LabelReadError(source, f"cannot read: {e.strerror or e}") from None
-    with pypdf.apply_configuration(_config()):
+    with pypdf.apply_configuration(pypdf_config()):
         try:
             return _read(data, source, list(profiles), use_embedded, use_form, form_to_dict, match_profile,
                          all_profiles)
@@ -287,20 +190,18 @@ def _read(data: bytes, source: str, extra_profiles: list[Any], use_embedded: boo
     if use_embedded:
         raw = _embedded(reader, source)
         if raw is not None:
-            from postcheck.pdf.write import EMBEDDED_NAME
-
-            label = label_from_json(raw, source=f"{source} (embedded {EMBEDDED_NAME})")
-            return PdfLabel(label, "embedded", source, pages=pages, doc=label.to_dict())
+            embedded = label_from_json(raw, source=f"{source} (embedded {EMBEDDED_NAME})")
+            return PdfLabel(embedded, "embedded", source, pages=pages, doc=embedded.to_dict())
     form = form_values(reader) if use_form else {}
     notes: list[str] = []
     if form:
         candidates = all_profiles(extra_profiles)
         prof = match_profile(form, candidates)
         if prof is not None:
-            doc, problems, looked = form_to_dict(form, prof, where="form")
-            label = _from_dict(doc, problems, looked, source)
-            return PdfLabel(label, "form", source, profile=prof.name, pages=pages, doc=label.to_dict(),
-                            not_found={k: looked[k] for k in _OPTIONAL if k in looked and _unset(label, k)})
+            fdoc, fproblems, looked = form_to_dict(form, prof, where="form")
+            flabel = _from_dict(fdoc, fproblems, looked, source)
+            return PdfLabel(flabel, "form", source, profile=prof.name, pages=pages, doc=flabel.to_dict(),
+                            not_found={k: looked[k] for k in _OPTIONAL if k in looked and _unset(flabel, k)})
         notes.append(f"the form's fields ({', '.join(sorted(form)[:5])}{', ...' if len(form) > 5 else ''}) match "
                      "no mapping profile; read its text instead (docs/pdf-profiles.md explains how to write one)")
     from postcheck.limits import current

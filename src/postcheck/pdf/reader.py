@@ -273,7 +273,8 @@ _WEIGHT = re.compile(r"^(\d{1,7}(?:[.,]\d{1,4})?)\s*(kgs?|g|lbs?|oz|kilos?|kilog
                      re.I)
 _DIMS = re.compile(r"^\s*(\d{1,4}(?:[.,]\d{1,2})?)\s*[x×X*]\s*(\d{1,4}(?:[.,]\d{1,2})?)\s*[x×X*]\s*"
                    r"(\d{1,4}(?:[.,]\d{1,2})?)\s*(cm|mm|in|inch|inches|m)?\s*$", re.I)
-_AMOUNT = re.compile(r"^(?:([A-Z]{3})\s*)?([$€£]\s*)?(-?\d{1,3}(?:[ ,.\u00a0\u202f']\d{3})*(?:[.,]\d{1,6})?|\d+(?:[.,]\d{1,6})?)"
+_AMOUNT = re.compile(r"^(?:([A-Z]{3})\s*)?([$€£]\s*)?"
+                     r"(-?\d{1,3}(?:[ ,.\u00a0\u202f']\d{3})*(?:[.,]\d{1,6})?|\d+(?:[.,]\d{1,6})?)"
                      r"\s*([$€£])?\s*([A-Z]{3})?$")
 _PHONE = re.compile(r"^\+?[\d\s().\-/]{7,22}(?:\s*(?:ext\.?|x|#)\s*\d{1,6})?$", re.I)
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
@@ -586,7 +587,8 @@ def _convert(doc: _Doc, kind: str, text: str, hit: Hit | None, key: str, *, pref
     if kind == "weight":
         pair = bool(hit and re.search(r"pce\s*/\s*shpt|piece\s*/\s*shipment", V.fold(hit.caption.text)))
         return (_weight(text, hit.unit if hit else None, prefix=prefix, pair=pair),
-                "the shipment's weight of 'piece/shipment'" if pair and "/" in text.split()[0] else "a number with its unit")
+                "the shipment's weight of 'piece/shipment'" if pair and "/" in text.split()[0]
+                else "a number with its unit")
     if kind == "amount":
         value, cur = _amount(text)
         return (value, cur), "an amount"
@@ -1079,7 +1081,7 @@ def _free_lines(doc: _Doc, out: dict[str, str], how: dict[str, str], free: list[
             continue
         kept.append((t, c, cont))
     city_at = None
-    for i, (t, c, _cont) in enumerate(kept):
+    for i, (t, _c, _cont) in enumerate(kept):
         if "city" in out and "postcode" in out:
             break
         got = _city_line(doc, t)
@@ -1203,7 +1205,7 @@ def _parties(doc: _Doc, r: Reading) -> None:
                 doc.claimed.add(id(d))
         doc.claimed.add(id(c))
     # blocks with no caption: the lines above a city line
-    for key, row in sorted(doc.lines.items()):
+    for _key, row in sorted(doc.lines.items()):
         for c in row:
             if id(c) in doc.claimed or _city_line(doc, c.text) is None:
                 continue
@@ -1235,7 +1237,8 @@ def _parties(doc: _Doc, r: Reading) -> None:
         # copies of one page (a label and its AWB copies): the same block printed again
         texts = {tuple(V.fold(c.text) for row in b.lines for c in row) for b in unknown}
         known = [b for b in blocks if b.owner in ("sender", "addressee") and b.head is not None]
-        same_page = [b for b in unknown if known and b.lines[0][0].page == known[0].head.page]
+        head = known[0].head if known else None
+        same_page = [b for b in unknown if head is not None and b.lines[0][0].page == head.page]
         if len(texts) == 1:
             unknown[0].owner = free[0]
         elif len(same_page) == 1:
@@ -1388,7 +1391,7 @@ def _header_columns(doc: _Doc, cells: list[Cell]) -> list[_Col]:
             top = s[0]
             total = max(len(top.text), 1)
             starts, pos = [], 0
-            for key, text, unit in parts:
+            for _key, text, _unit in parts:
                 at = top.text.find(text.split()[0], pos) if text else -1
                 at = max(at, pos)
                 starts.append(top.x0 + (top.x1 - top.x0) * at / total)
@@ -1611,7 +1614,8 @@ def _item(doc: _Doc, r: Reading, cells: dict[str, list[str]], colmap: dict[str, 
             code = country_of(text, doc.country_names)
             if code:
                 item["origin_country"] = code
-    for cur in {item.get("value_currency")} - {None}:
+    cur = item.get("value_currency")
+    if isinstance(cur, str):
         _currency(r, cur, "the contents table")
     return item
 
@@ -1681,7 +1685,7 @@ def _listed_contents(doc: _Doc, r: Reading) -> None:
 def _uncaptioned(doc: _Doc, r: Reading) -> None:
     if "tracking_number" not in r.doc:
         found: dict[str, tuple[str, Cell]] = {}
-        for key, row in doc.lines.items():
+        for row in doc.lines.values():
             texts = [(c.text, c) for c in row if id(c) not in doc.claimed]
             digits = [c for c in row if id(c) not in doc.claimed and re.fullmatch(r"[\d ]+", c.text)]
             if len(digits) > 1:
@@ -1715,7 +1719,8 @@ def _uncaptioned(doc: _Doc, r: Reading) -> None:
             r.found["gross_weight"] = _where(c, "a number with its unit printed under it")
     if "dimensions" not in r.doc:
         for c in doc.cells:
-            if id(c) not in doc.claimed and _DIMS.match(c.text) and _DIMS.match(c.text).group(4):
+            dims = _DIMS.match(c.text)
+            if id(c) not in doc.claimed and dims is not None and dims.group(4):
                 r.doc["dimensions"] = c.text.strip()
                 r.found["dimensions"] = _where(c, "three lengths with a unit, printed without a caption")
                 break

@@ -26,13 +26,14 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from postcheck import __version__
+from postcheck.pdf.base import EMBEDDED_NAME
+from postcheck.pdf.form import PROFILES_DIR, label_to_fields, load_profile, postcheck_profile
 from postcheck.pdf.typeface import font as _font
 from postcheck.pdf.typeface import printable
 
 __all__ = ["write_cn23", "write_blank_form", "draw_label", "new_canvas", "finish", "page_size", "EMBEDDED_NAME",
            "PAGE_SIZES", "kg_text", "printable", "product_name"]
 
-EMBEDDED_NAME = "postcheck-label.json"
 FRAME = (288.0, 432.0)  # 4 x 6 in, portrait
 PAGE_SIZES = ("4x6", "A4", "Letter")
 ROWS_FIRST = 12  # contents lines on the first page
@@ -160,7 +161,7 @@ def _address(p: _Page, x: float, top: float, w: float, fr: str, en: str, a: Any,
 def _item_rows(p: _Page, label: Any, items: Iterable[tuple[int, Any]], top: float) -> float:
     """Header and contents lines from ``top``; returns the y below the last line."""
     xs = [c[1] for c in COLUMNS] + [_COL_END]
-    for i, (key, x, fr, en) in enumerate(COLUMNS):
+    for i, (_key, x, fr, en) in enumerate(COLUMNS):
         p.text(x, top - 5, fr, 3.6, width=xs[i + 1] - x - 1.5)
         p.text(x, top - 9.5, en, 3.6, width=xs[i + 1] - x - 1.5)
     p.c.line(6, top - 11.5, _COL_END, top - 11.5)
@@ -342,7 +343,6 @@ def draw_label(c: Any, label: Any, size: str, *, form_fields: bool = True, rates
     """Draw the CN 23 (and its continuation pages) on canvas ``c``, each page ended with
     ``showPage``; returns the hidden form fields to list in the AcroForm.  ``rates`` names the
     product (:func:`product_name`; the bundled tariffs when None)."""
-    from postcheck.pdf.form import label_to_fields, postcheck_profile
 
     w, h = page_size(size)
     scale = min((w - 20) / FRAME[0], (h - 20) / FRAME[1]) if (w, h) != FRAME else 1.0
@@ -393,7 +393,6 @@ def write_blank_form(*, page_size: str = "A4") -> bytes:
     ``generic-cn23`` profile (used by the tests and as a template for users)."""
     from reportlab.pdfgen.canvas import Canvas
 
-    from postcheck.pdf.form import load_profile, PROFILES_DIR
 
     prof = load_profile(PROFILES_DIR / "generic-cn23.toml")
     w, h = _size(page_size)
@@ -410,7 +409,7 @@ def write_blank_form(*, page_size: str = "A4") -> bytes:
         form.textfield(name=fm.field, x=90, y=y, width=w - 100, height=8, fontSize=5, borderWidth=0.3)
         y -= 9.5
     for n in range(prof.items_first, prof.items_first + prof.items_max):
-        x = 10
+        x = 10.0
         for key in prof.items:
             form.textfield(name=prof.item_field(key, n), x=x, y=y, width=(w - 20) / len(prof.items) - 2,
                            height=8, fontSize=5, borderWidth=0.3)

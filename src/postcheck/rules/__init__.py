@@ -5,37 +5,29 @@
 """
 
 from postcheck.partial import FieldUnknown, PartialLabel
+from postcheck.report import Finding
 from postcheck.rules.context import DEFAULT_TOLERANCE, Context, Tolerance
-from postcheck.rules.registry import DOC_SECTIONS, Hit, RuleInfo, Selection, get_rule, rule, rules
+from postcheck.rules.registry import (DOC_SECTIONS, FAMILY_ORDER, Fires, Hit, RuleInfo, Selection, Unsure, columns,
+                                      get_rule, report_order, rule, rules)
 
-__all__ = ["rules", "get_rule", "rule", "Hit", "RuleInfo", "Selection", "Context", "Tolerance",
-           "DEFAULT_TOLERANCE", "DOC_SECTIONS", "run_rules"]
-
-
-#: Report order within a severity: weights explain postage, postage before paperwork.
-_FAMILY_ORDER = {"W": 0, "P": 1, "C": 2, "I": 3}
+__all__ = ["rules", "get_rule", "rule", "columns", "Fires", "Unsure", "Hit", "RuleInfo", "Selection", "Context",
+           "Tolerance", "DEFAULT_TOLERANCE", "DOC_SECTIONS", "FAMILY_ORDER", "report_order", "run_rules"]
 
 
 def run_rules(ctx: Context, selection: Selection | None = None, *,
-              skipped: dict[str, tuple[str, ...]] | None = None) -> list:
+              skipped: dict[str, tuple[str, ...]] | None = None) -> list[Finding]:
     """Every finding of every enabled rule: errors first, then weight, postage, customs and
-    identifier rules, each by code.
+    identifier rules, each by code (:func:`report_order`).
 
     With ``skipped`` (a partial label), a rule that needs a field the label lacks does not run:
     ``skipped[code]`` gets the unknown fields it needs, those of its ``needs`` or, failing
     them, the one it tried to read."""
-    from postcheck.report import SEVERITY_ORDER
-
-    sel = selection or Selection()
-    findings = []
+    enabled = (selection or Selection()).enabled_rules()
     label = ctx.label
-    for info in rules():
-        if not sel.enabled(info):
-            continue
-        if skipped is None or not isinstance(label, PartialLabel):
-            for hit in info.func(ctx):
-                findings.append(info.finding(hit))
-            continue
+    if skipped is None or not isinstance(label, PartialLabel):
+        return [info.finding(hit) for info in enabled for hit in info.func(ctx)]
+    findings: list[Finding] = []
+    for info in enabled:
         lacking = [p for need in sorted(info.needs) for p in label.lacks(need)]
         if lacking:
             skipped[info.code] = tuple(dict.fromkeys(lacking))
@@ -46,5 +38,4 @@ def run_rules(ctx: Context, selection: Selection | None = None, *,
             skipped[info.code] = tuple(label.lacks_like(e.field))
             continue
         findings.extend(info.finding(hit) for hit in hits)
-    findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], _FAMILY_ORDER[f.code[0]], f.code))
     return findings

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property
+from functools import lru_cache
+from typing import Any, Callable, Generic, TypeVar
 
 from postcheck.errors import NoTariffInForce, NotPriceable, UnknownService
 from postcheck.label import Label
@@ -64,6 +65,33 @@ class Tolerance:
 
 DEFAULT_TOLERANCE = Tolerance()
 
+_T = TypeVar("_T")
+
+
+class _once(Generic[_T]):  # noqa: N801  (used as a decorator, like property)
+    """``functools.cached_property`` without its lock: a Context belongs to one call of
+    ``check()`` on one thread, and the lock cost a microsecond a fact, several times a label."""
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj: Any, owner: Any = None) -> _T:
+        if obj is None:
+            return self  # type: ignore[return-value]
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
+
+
+@lru_cache(maxsize=8192)
+def _money_text(currency: str, amount: Decimal) -> str:
+    return f"{currency} {cents(amount)}"
+
+#: Prices already worked out, by (tariff, grams, destination, zone, dimensions); the tariff is
+#: kept with its price so that a key is never answered for another tariff at the same address.
+_QUOTES: dict[tuple[object, ...], tuple[Tariff, "Quote | NotPriceable"]] = {}
+
 
 class Context:
     """Shared, lazily computed facts about one label."""
@@ -81,10 +109,12 @@ class Context:
         self.measured_g = measured_g if measured_g is not None else label.measured_weight
         self.tolerance = tolerance
         self._quotes: dict[Decimal, Quote | NotPriceable] = {}
+        #: what a rule module works out once per label for several of its rules (by the rule module's key)
+        self.memo: dict[str, Any] = {}
 
     # -- tariff
 
-    @cached_property
+    @_once
     def selection(self) -> Selected | NoTariffInForce | UnknownService:
         """The tariff in force, or why there is none: no table for the date, or no tariff of
         the service at all (postage is then not priced; the other rules still run)."""
@@ -97,22 +127,33 @@ class Context:
         except NoTariffInForce as e:
             return e
 
-    @property
+    @_once
     def tariff(self) -> Tariff | None:
         s = self.selection
         return s.tariff if isinstance(s, Selected) else None
 
     def quote(self, grams: Decimal) -> Quote | NotPriceable:
-        """Price ``grams`` with the label's destination, zone and dimensions (cached)."""
-        if grams not in self._quotes:
+        """Price ``grams`` with the label's destination, zone and dimensions (cached, and
+        remembered across labels: the same parcels recur)."""
+        q = self._quotes.get(grams)
+        if q is None:
             t = self.tariff
             assert t is not None
-            try:
-                self._quotes[grams] = price_parcel(t, weight_g=grams, destination=self.label.destination,
-                                                   zone=self.label.zone, dims_mm=self.label.dimensions)
-            except NotPriceable as e:
-                self._quotes[grams] = e
-        return self._quotes[grams]
+            key = (id(t), grams, self.label.destination, self.label.zone, self.label.dimensions)
+            hit = _QUOTES.get(key)
+            if hit is not None and hit[0] is t:
+                q = hit[1]
+            else:
+                try:
+                    q = price_parcel(t, weight_g=grams, destination=self.label.destination, zone=self.label.zone,
+                                     dims_mm=self.label.dimensions)
+                except NotPriceable as e:
+                    q = e
+                if len(_QUOTES) >= 65536:
+                    _QUOTES.clear()
+                _QUOTES[key] = (t, q)
+            self._quotes[grams] = q
+        return q
 
     def price(self, grams: Decimal) -> Decimal | None:
         q = self.quote(grams) if self.tariff is not None else None
@@ -120,7 +161,7 @@ class Context:
 
     # -- weights (exact grams)
 
-    @cached_property
+    @_once
     def net_g(self) -> Decimal:
         return self.label.net_weight_g
 
@@ -141,21 +182,22 @@ class Context:
     def gross_g(self) -> Decimal | None:
         return self.label.gross_weight
 
-    @cached_property
+    @_once
     def expected_gross_g(self) -> Decimal | None:
         """Net weight plus packaging, when the packaging weight is known."""
         if self.packaging_g is None or not self.label.items:
             return None
         return self.net_g + self.packaging_g
 
-    @cached_property
+    @_once
     def basis(self) -> tuple[Decimal, str] | None:
         """The weight postage must cover and where it comes from: the measured weight if given,
         else the declared gross weight (never less than net + packaging), else net + packaging,
         else the net weight alone."""
         if self.measured_g is not None:
             return self.measured_g, "measured"
-        floor = self.expected_gross_g if self.expected_gross_g is not None else (self.net_g if self.label.items else None)
+        floor = (self.expected_gross_g if self.expected_gross_g is not None
+                 else self.net_g if self.label.items else None)
         if self.gross_g is not None:
             if floor is not None and floor > self.gross_g:
                 return floor, ("net + packaging" if self.expected_gross_g is not None else "net weight")
@@ -166,7 +208,7 @@ class Context:
             return self.net_g, "net weight only (packaging unknown)"
         return None
 
-    @cached_property
+    @_once
     def required(self) -> Quote | NotPriceable | None:
         """The price for the basis weight (None when there is no tariff or no weight)."""
         if self.tariff is None or self.basis is None:
@@ -185,8 +227,8 @@ class Context:
     # -- text helpers
 
     def money(self, amount: Decimal) -> str:
-        cur = self.tariff.currency if self.tariff else self.label.currency
-        return f"{cur} {cents(amount)}"
+        """"CAD 12.83": the amount to the cent, in the tariff's currency (else the label's)."""
+        return _money_text(self.tariff.currency if self.tariff else self.label.currency, amount)
 
     @staticmethod
     def kg(grams: Decimal) -> str:
@@ -194,6 +236,10 @@ class Context:
 
     def weight_story(self) -> str:
         """"net 0.480 kg + packaging 0.040 kg = 0.520 kg" (what the parts add up to)."""
+        return self._weight_story
+
+    @_once
+    def _weight_story(self) -> str:
         if self.expected_gross_g is not None:
             return (f"net {self.kg(self.net_g)} + packaging {self.kg(self.packaging_g or Decimal(0))} "
                     f"= {self.kg(self.expected_gross_g)}")

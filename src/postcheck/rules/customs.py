@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from postcheck.descriptions import vague_reason
 from postcheck.report import Fix
 from postcheck.rules.context import Context
-from postcheck.rules.registry import Hit, rule
+from postcheck.rules.registry import Fires, Hit, Unsure, columns, rule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from postcheck.batch.facts import Facts, Line
 
 #: The UPU CN 22 ceiling, in SDR (Special Drawing Rights).
 CN22_LIMIT_SDR = Decimal(300)
@@ -80,6 +84,11 @@ def customs_form_missing(ctx: Context) -> Iterator[Hit]:
               fix=Fix(f"attach a {form[:2]} {form[2:]}" + (f" ({why})" if why else ""), "safe", {"form": form}))
 
 
+@columns(customs_form_missing)
+def _customs_form_missing_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    yield Unsure(~f.has_form & f.international & f.tariff_needs_form)
+
+
 @rule("C302", "wrong-customs-form", severity="error", fixable=True)
 def wrong_customs_form(ctx: Context) -> Iterator[Hit]:
     """A CN 22 is used where a CN 23 is required.
@@ -111,6 +120,14 @@ def wrong_customs_form(ctx: Context) -> Iterator[Hit]:
         return
     yield Hit(message=f"A CN 22 is not enough here: {why}.", loc="form", seen="CN22", expected="CN23",
               fix=Fix("use a CN 23 customs declaration", "safe", {"form": "CN23"}))
+
+
+@columns(wrong_customs_form)
+def _wrong_customs_form_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    yield Unsure(f.is_cn22 & f.tariff_needs_cn23)
+    if f.is_cn22.any():
+        limit = f.cn22_limit()
+        yield Unsure(f.is_cn22 & (limit >= 0) & (f.declared_value > limit))
 
 
 @rule("C303", "total-value-mismatch", severity="error", fixable=True)
@@ -147,6 +164,11 @@ def total_value_mismatch(ctx: Context) -> Iterator[Hit]:
               fix=Fix(f"declare the total value {cur} {s:.2f}", "safe", {"total_value": f"{s:.2f}"}))
 
 
+@columns(total_value_mismatch)
+def _total_value_mismatch_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    yield Unsure(f.has_total_value & f.has_items & (f.total_value != f.items_value))
+
+
 @rule("C304", "value-currency-mismatch", severity="error")
 def value_currency_mismatch(ctx: Context) -> Iterator[Hit]:
     """A contents line is valued in another currency than the declaration.
@@ -177,6 +199,12 @@ def value_currency_mismatch(ctx: Context) -> Iterator[Hit]:
                       loc=f"items[{i}].value", seen=f"{item.value_currency} {item.value:.2f}",
                       expected=f"a value in {ctx.label.currency}",
                       fix=Fix(f"state the value of line {i + 1} in {ctx.label.currency}", "display"))
+
+
+@columns(value_currency_mismatch)
+def _value_currency_mismatch_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    for line in f.lines:
+        yield Unsure(line.here & (line.value_currency >= 0) & (line.value_currency != f.label_currency))
 
 
 @rule("C305", "vague-description", severity="error")
@@ -216,7 +244,35 @@ def vague_description(ctx: Context) -> Iterator[Hit]:
                               "display"))
 
 
+@columns(vague_description)
+def _vague_description_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    documents = f.category_is("documents")
+    for k, line in enumerate(f.lines):
+        rows = f.has_form & line.here
+        if not (rows & f.rows).any():
+            continue
+        codes, texts = line.descriptions()
+
+        def reason(d: int, docs: int, texts: list[str | None] = texts) -> str | None:
+            return vague_reason(texts[d] or "", category="documents" if docs else None)
+
+        vague, why = f.per_distinct(rows, reason, codes, documents)
+
+        def message(at: Any, line: Line = line, why: Callable[[Any], Any] = why) -> Any:
+            return f.join("Line ", line.number(at), ": ", why(at),
+                          "; customs need what the goods are, e.g. \"men's cotton shirts\".")
+
+        yield Fires(vague, message, line=k)
+
+
 _HS_CLEAN = re.compile(r"[\s.\-]")
+
+
+@lru_cache(maxsize=10_000)
+def hs_code_valid(hs_code: str) -> bool:
+    """6 to 10 digits, once dots, spaces and dashes are removed."""
+    digits = _HS_CLEAN.sub("", hs_code)
+    return digits.isdigit() and 6 <= len(digits) <= 10 and digits.isascii()
 
 
 @rule("C306", "hs-code-invalid", severity="error")
@@ -243,13 +299,32 @@ def hs_code_invalid(ctx: Context) -> Iterator[Hit]:
         UPU CN 23 box (7) "HS tariff number (6-digit WCO HS)".
     """
     for i, item in enumerate(ctx.label.items):
-        if item.hs_code is None:
-            continue
-        digits = _HS_CLEAN.sub("", item.hs_code)
-        if not (digits.isdigit() and 6 <= len(digits) <= 10 and digits.isascii()):
+        if item.hs_code is not None and not hs_code_valid(item.hs_code):
             yield Hit(message=f"Line {i + 1}: HS tariff number {item.hs_code!r} is not 6 to 10 digits.",
                       loc=f"items[{i}].hs_code", seen=item.hs_code, expected="6 to 10 digits, e.g. 6912.00",
                       fix=Fix("give the 6-digit HS code of the goods (national digits optional)", "display"))
+
+
+@columns(hs_code_invalid)
+def _hs_code_invalid_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    for line in f.lines:
+        def invalid_text(h: int, codes: list[str] = line.hs_codes) -> str | None:
+            return None if hs_code_valid(codes[h]) else "invalid"
+
+        invalid, _ = f.per_distinct(line.hs_code >= 0, invalid_text, line.hs_code)
+        yield Unsure(invalid)
+
+
+def _missing_on_commercial_lines_columns(f: Facts, codes_of: str, what: str) -> Iterator[Fires | Unsure]:
+    """The column form of :func:`_missing_on_commercial_lines`: lines whose ``codes_of`` column
+    (``hs_code``, ``origin_country``) is blank."""
+    commercial = f.has_form & (f.category_is("sale_of_goods") | f.category_is("commercial_sample"))
+    for k, line in enumerate(f.lines):
+        def message(at: Any, line: Line = line) -> Any:
+            return f.join("Line ", line.number(at), " (", f.take(line.description, at),
+                          f") has no {what}; commercial items need one.")
+
+        yield Fires(commercial & line.here & (getattr(line, codes_of) < 0), message, line=k)
 
 
 def _missing_on_commercial_lines(ctx: Context, attr: str, what: str, expected: str, advice: str) -> Iterator[Hit]:
@@ -290,6 +365,11 @@ def hs_code_missing(ctx: Context) -> Iterator[Hit]:
                                             "add the 6-digit HS code of the goods")
 
 
+@columns(hs_code_missing)
+def _hs_code_missing_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    return _missing_on_commercial_lines_columns(f, "hs_code", "HS tariff number")
+
+
 @rule("C308", "origin-missing", severity="warning")
 def origin_missing(ctx: Context) -> Iterator[Hit]:
     """A commercial item's contents line has no country of origin.
@@ -314,6 +394,11 @@ def origin_missing(ctx: Context) -> Iterator[Hit]:
     """
     yield from _missing_on_commercial_lines(ctx, "origin_country", "country of origin",
                                             "an ISO country code, e.g. CA", "add the country where the goods were made")
+
+
+@columns(origin_missing)
+def _origin_missing_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    return _missing_on_commercial_lines_columns(f, "origin_country", "country of origin")
 
 
 @rule("C309", "category-missing", severity="error")
@@ -345,6 +430,11 @@ def category_missing(ctx: Context) -> Iterator[Hit]:
                   fix=Fix("tick the category of the item", "display"))
 
 
+@columns(category_missing)
+def _category_missing_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    yield Fires(f.has_form & f.category_is(None), "No category of item is ticked on the customs declaration.")
+
+
 @rule("C310", "explanation-missing", severity="error")
 def explanation_missing(ctx: Context) -> Iterator[Hit]:
     """Category "other" is ticked without an explanation.
@@ -371,6 +461,12 @@ def explanation_missing(ctx: Context) -> Iterator[Hit]:
         yield Hit(message="Category \"other\" is ticked but no explanation is given.", loc="explanation",
                   expected="a short explanation of the item's nature",
                   fix=Fix("explain what kind of item it is", "display"))
+
+
+@columns(explanation_missing)
+def _explanation_missing_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    yield Fires(f.has_form & f.category_is("other") & ~f.has_explanation,
+                "Category \"other\" is ticked but no explanation is given.")
 
 
 @rule("C311", "gift-for-sale-of-goods", severity="error")
@@ -403,6 +499,11 @@ def gift_for_sale_of_goods(ctx: Context) -> Iterator[Hit]:
                   fix=Fix("declare the category as sale of goods", "unsafe", {"category": "sale_of_goods"}))
 
 
+@columns(gift_for_sale_of_goods)
+def _gift_for_sale_of_goods_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    yield Unsure(f.category_is("gift") & f.has_invoice)
+
+
 @rule("C312", "contents-missing", severity="error")
 def contents_missing(ctx: Context) -> Iterator[Hit]:
     """The customs declaration lists no contents.
@@ -428,3 +529,8 @@ def contents_missing(ctx: Context) -> Iterator[Hit]:
     if ctx.label.form is not None and not ctx.label.items:
         yield Hit(message="The customs declaration has no contents lines.", loc="items",
                   expected="at least one line", fix=Fix("declare the contents, one line per kind of goods", "display"))
+
+
+@columns(contents_missing)
+def _contents_missing_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    yield Fires(f.has_form & ~f.has_items, "The customs declaration has no contents lines.")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from postcheck.identifiers import normalise_s10, s10_problems
+from postcheck.identifiers import s10_invalid_column, s10_message, s10_messages_column
 from postcheck.report import Fix
 from postcheck.rules.context import Context
-from postcheck.rules.registry import Hit, rule
+from postcheck.rules.registry import Fires, Hit, Unsure, columns, rule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from postcheck.batch.facts import Facts
 
 
 @rule("I401", "tracking-number-invalid", severity="error")
@@ -39,8 +42,14 @@ def tracking_number_invalid(ctx: Context) -> Iterator[Hit]:
     tn = ctx.label.tracking_number
     if not tn or not ctx.label.is_international:
         return
-    problems = s10_problems(tn)
-    if problems:
-        yield Hit(message=f"Tracking number {normalise_s10(tn)}: " + "; ".join(problems) + ".",
+    message = s10_message(tn)
+    if message:
+        yield Hit(message=message,
                   loc="tracking_number", seen=tn, expected="a UPU S10 identifier such as RB123456785CA",
                   fix=Fix("copy the tracking number exactly as the operator printed it", "display"))
+
+
+@columns(tracking_number_invalid)
+def _tracking_number_invalid_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    invalid = f.each(f.has_tracking & f.international, s10_invalid_column, f.tracking)
+    yield Fires(invalid, lambda at: s10_messages_column(f.take(f.tracking, at)))

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import difflib
 
 from postcheck.errors import NoTariffInForce, NotPriceable, UnknownService
 from postcheck.report import SERVICE_NOT_PRICED, Fix
 from postcheck.rules.context import Context
-from postcheck.rules.registry import Hit, rule
+from postcheck.rules.registry import Fires, Hit, Unsure, columns, rule
 from postcheck.tariffs.pricing import Quote
 from postcheck.tariffs.catalog import Rates
 from postcheck.tariffs.quote import quote
+
+if TYPE_CHECKING:  # pragma: no cover
+    from postcheck.batch.facts import Facts
 
 
 #: What pricing a parcel needs of the label (its weight is found when the rule runs: a measured
@@ -103,6 +106,30 @@ def postage_insufficient(ctx: Context) -> Iterator[Hit]:
     )
 
 
+@columns(postage_insufficient)
+def _postage_insufficient_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    def message(at):
+        b = f.basis[at]
+        measured, gross = f.basis_is("measured")[at], f.basis_is("declared gross")[at]
+        evidence = f.cases(len(at),
+                           (measured, lambda p: f.join("the parcel weighed ", f.kg(b[p]), " on the scale")),
+                           (gross, lambda p: f.join("the declared gross weight is ", f.kg(b[p]))),
+                           (~measured & ~gross, lambda p: f.join("the parcel weighs ", f.kg(b[p]), " (",
+                                                                 f.weight_story(at[p]), ")")))
+        alone = f.has_items[at] & f.net_priced[at] & (f.paid[at] == f.net_price[at]) & (b > f.net[at])
+        paid_step = f.cases(len(at), (alone, lambda p: f.join(" (the price of the net weight ", f.kg(f.net[at[p]]),
+                                                              " alone)")), (~alone, ""))
+        charged = (f.volumetric[at] >= 0) & (f.volumetric[at] > f.rounded[at])
+        note = f.cases(len(at), (charged, lambda p: f.join(" The volumetric weight ", f.kg(f.volumetric[at[p]]),
+                                                           " is charged, being above the actual weight.")),
+                       (~charged, ""))
+        return f.join("Postage is short by ", f.money(at, f.required[at] - f.paid[at]), ": ", evidence,
+                      ", which is priced at ", f.money(at, f.required[at]), " (", f.product(at), ", ",
+                      f.step(at, f.required_step), "); ", f.money(at, f.paid[at]), " was paid", paid_step, ".", note)
+
+    yield Fires(f.priced & f.has_paid & (f.paid < f.required), message)
+
+
 @rule("P202", "postage-overpaid", severity="info", needs=PRICING)
 def postage_overpaid(ctx: Context) -> Iterator[Hit]:
     """More postage was paid than the parcel needs.
@@ -140,6 +167,16 @@ def postage_overpaid(ctx: Context) -> Iterator[Hit]:
     )
 
 
+@columns(postage_overpaid)
+def _postage_overpaid_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    def message(at):
+        return f.join(f.money(at, f.paid[at]), " was paid; ", f.money(at, f.required[at]), " is the price for ",
+                      f.kg(f.chargeable[at]), " (", f.product(at), ", ", f.step(at, f.required_step), "). ",
+                      f.money(at, f.paid[at] - f.required[at]), " could be reclaimed.")
+
+    yield Fires(f.priced & f.has_paid & (f.paid > f.required), message)
+
+
 def _refusal(ctx: Context, reason: str) -> NotPriceable | None:
     r = ctx.required
     return r if isinstance(r, NotPriceable) and r.reason == reason else None
@@ -172,9 +209,14 @@ def over_weight_limit(ctx: Context) -> Iterator[Hit]:
     if e is None:
         return
     yield Hit(message=f"{e.detail}.", loc="gross_weight",
-              seen=ctx.kg(ctx.basis[0]) if ctx.basis else None,  # type: ignore[index]
+              seen=ctx.kg(ctx.basis[0]) if ctx.basis else None,
               expected=f"at most {ctx.tariff.limits.text.get('max_weight', 'the last step')}" if ctx.tariff else None,
               fix=Fix("split the contents into two parcels or choose another product" + _alternatives(ctx), "display"))
+
+
+@columns(over_weight_limit)
+def _over_weight_limit_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    yield Fires(f.over_weight_limit, lambda at: f.join(f.over_weight_detail(at), "."))
 
 
 @rule("P204", "over-size-limit", severity="error", needs=PRICING)
@@ -207,6 +249,13 @@ def over_size_limit(ctx: Context) -> Iterator[Hit]:
               fix=Fix("use a smaller box or another product" + _alternatives(ctx), "display"))
 
 
+@columns(over_size_limit)
+def _over_size_limit_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    """None of the rows the column forms see: the batch engine sends every row whose tariff, zone,
+    size or currency it cannot settle over columns to check()."""
+    yield from ()
+
+
 @rule("P205", "under-size-limit", severity="error", needs=PRICING)
 def under_size_limit(ctx: Context) -> Iterator[Hit]:
     """The parcel is smaller than the product's minimum size.
@@ -233,6 +282,13 @@ def under_size_limit(ctx: Context) -> Iterator[Hit]:
     if e is None:
         return
     yield Hit(message=f"{e.detail}.", loc="dimensions", fix=Fix("use a larger envelope or box", "display"))
+
+
+@columns(under_size_limit)
+def _under_size_limit_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    """None of the rows the column forms see: the batch engine sends every row whose tariff, zone,
+    size or currency it cannot settle over columns to check()."""
+    yield from ()
 
 
 @rule("P206", "destination-not-served", severity="error", needs=PRICING)
@@ -262,6 +318,13 @@ def destination_not_served(ctx: Context) -> Iterator[Hit]:
         return
     yield Hit(message=f"{e.detail}.", loc="destination", seen=ctx.label.destination,
               fix=Fix("choose a product that serves " + ctx.label.destination + _alternatives(ctx), "display"))
+
+
+@columns(destination_not_served)
+def _destination_not_served_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    """None of the rows the column forms see: the batch engine sends every row whose tariff, zone,
+    size or currency it cannot settle over columns to check()."""
+    yield from ()
 
 
 @rule("P207", "no-tariff-in-force", severity="error", needs=("service",))
@@ -294,6 +357,13 @@ def no_tariff_in_force(ctx: Context) -> Iterator[Hit]:
               fix=Fix("check the shipping date, or add the price list in force then with --rates DIR", "display"))
 
 
+@columns(no_tariff_in_force)
+def _no_tariff_in_force_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    """None of the rows the column forms see: the batch engine sends every row whose tariff, zone,
+    size or currency it cannot settle over columns to check()."""
+    yield from ()
+
+
 @rule("P208", "zone-required", severity="error", needs=PRICING)
 def zone_required(ctx: Context) -> Iterator[Hit]:
     """The product is priced by zone or rate code and the label gives none (or an unknown one).
@@ -321,6 +391,13 @@ def zone_required(ctx: Context) -> Iterator[Hit]:
     if isinstance(r, NotPriceable) and r.reason in ("zone-required", "zone-unknown"):
         yield Hit(message=f"{r.detail}.", loc="zone", seen=ctx.label.zone,
                   fix=Fix("look up the zone / rate code for the two postal codes with the operator", "display"))
+
+
+@columns(zone_required)
+def _zone_required_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    """None of the rows the column forms see: the batch engine sends every row whose tariff, zone,
+    size or currency it cannot settle over columns to check()."""
+    yield from ()
 
 
 @rule("P209", "postage-missing", severity="error", fixable=True)
@@ -357,6 +434,15 @@ def postage_missing(ctx: Context) -> Iterator[Hit]:
               fix=fix)
 
 
+@columns(postage_missing)
+def _postage_missing_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    def message(at):
+        due = f.join("; ", f.money(at, f.required[at]), " is due for ", f.kg(f.chargeable[at]), ".")
+        return f.join("The label does not state the postage paid", f.if_else(f.priced[at], due, "."))
+
+    yield Fires(~f.has_paid, message)
+
+
 @rule("P210", "postage-currency-mismatch", severity="error", needs=("service",))
 def postage_currency_mismatch(ctx: Context) -> Iterator[Hit]:
     """The label's currency is not the currency of the product's price list.
@@ -386,6 +472,13 @@ def postage_currency_mismatch(ctx: Context) -> Iterator[Hit]:
                        "postage cannot be checked."),
               loc="currency", seen=ctx.label.currency, expected=t.currency,
               fix=Fix(f"state the postage (and values) in {t.currency}", "display"))
+
+
+@columns(postage_currency_mismatch)
+def _postage_currency_mismatch_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    """None of the rows the column forms see: the batch engine sends every row whose tariff, zone,
+    size or currency it cannot settle over columns to check()."""
+    yield from ()
 
 
 def _close_product(rates: Rates, service: str) -> tuple[str, str] | None:
@@ -440,6 +533,13 @@ def service_not_priced(ctx: Context) -> Iterator[Hit]:
                     "the service name is misspelt",
               fix=Fix(f"correct the service (--set service={close[0]})" if close else
                       "check the postage with the operator, or add its price list with --rates DIR", "display"))
+
+
+@columns(service_not_priced)
+def _service_not_priced_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    """None of the rows the column forms see: the batch engine sends every row whose tariff, zone,
+    size or currency it cannot settle over columns to check()."""
+    yield from ()
 
 
 def required_postage(ctx: Context) -> Decimal | None:

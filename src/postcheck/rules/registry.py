@@ -4,6 +4,14 @@ A rule is a small function ``rule(ctx) -> Iterable[Hit]``; the registry stamps e
 the rule's code, name and severity to make a :class:`~postcheck.report.Finding`.  Codes are a
 family letter and three digits (``W101``); names are kebab-case and name the problem.  Both are
 unique and never reused (a test checks it).
+
+A rule may also have a *column form*, registered with :func:`columns` beside the rule: the same
+rule over a whole chunk of rows at once, for the batch engine (:mod:`postcheck.batch.engine`).
+It reads the chunk's per-row facts (:class:`postcheck.batch.facts.Facts`) and yields
+:class:`Fires` (the rows the rule fires on and its message for them) and :class:`Unsure` (rows it
+cannot decide over columns, which go to :func:`postcheck.check` one by one).  A rule without a
+column form sends every row to ``check()``: slower, never wrong.  The engine's set of rules, their
+order and which of them make a row an error are derived from this registry.
 """
 
 from __future__ import annotations
@@ -12,21 +20,48 @@ import ast
 import inspect
 import re
 import textwrap
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from postcheck.partial import REQUIRED
-from postcheck.report import Finding, Hit, Severity
+from postcheck.report import SEVERITY_ORDER, Finding, Hit, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
     from postcheck.rules.context import Context
 
-__all__ = ["RuleInfo", "Hit", "rule", "REGISTRY", "rules", "get_rule", "Selection", "DOC_SECTIONS"]
+__all__ = ["RuleInfo", "Hit", "rule", "columns", "unregister", "Fires", "Unsure", "ColumnForm", "REGISTRY", "rules",
+           "get_rule", "Selection", "DOC_SECTIONS", "FAMILY_ORDER", "report_order"]
 
 FAMILIES = {"W": "weight", "P": "postage", "C": "customs", "I": "identifier"}
+#: Report order within a severity: weights explain postage, postage before paperwork.
+FAMILY_ORDER = {"W": 0, "P": 1, "C": 2, "I": 3}
 #: Sections every rule docstring has, in this order (``postcheck rule NAME`` prints them).
 DOC_SECTIONS = ("What it checks", "Why it matters", "Example", "Corrected", "Fix safety", "References")
+
+
+@dataclass(frozen=True)
+class Fires:
+    """Column form: the rule fires on ``rows`` (a boolean array over the chunk) with ``message``,
+    one fixed text or ``message(positions)`` giving the texts for those rows' positions (an
+    array of as many strings).  ``line`` orders the findings of a rule that fires once per
+    contents line (0 for the first line's column group)."""
+
+    rows: Any
+    message: "str | Callable[[Any], Any]"
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Unsure:
+    """Column form: ``rows`` (a boolean array) the column form cannot decide; each goes to
+    :func:`postcheck.check`."""
+
+    rows: Any
+
+
+#: A rule's column form: the chunk's facts in, what the rule finds out.
+ColumnForm = Callable[[Any], Iterable["Fires | Unsure"]]
 
 
 @dataclass(frozen=True)
@@ -47,6 +82,9 @@ class RuleInfo:
         body.  A check of a partial label skips the rule when one is unknown.  Derived on first
         use, so a check of complete labels never parses the rules' source."""
         return self.declared_needs | derive_needs(self.func)
+
+    #: the rule over a chunk of rows (see :func:`columns`); None: the batch engine asks check()
+    columns: ColumnForm | None = None
 
     @property
     def family(self) -> str:
@@ -79,10 +117,13 @@ class RuleInfo:
 
     def finding(self, hit: Hit) -> Finding:
         return Finding(code=self.code, name=self.name, severity=self.severity,
-                       **{f.name: getattr(hit, f.name) for f in fields(Hit)})
+                       **{f: getattr(hit, f) for f in _HIT_FIELDS})
 
 
+_HIT_FIELDS = tuple(f.name for f in fields(Hit))
 REGISTRY: dict[str, RuleInfo] = {}
+#: Bumped whenever REGISTRY changes, so what is worked out from it can tell when to work it out again.
+_changes = [0]
 _CODE = re.compile(r"^[WPCI]\d{3}$")
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -130,10 +171,48 @@ def rule(code: str, name: str, *, severity: Severity, fixable: bool = False, sin
         for other in REGISTRY.values():
             if other.code == code or other.name == name:
                 raise ValueError(f"rule {code} {name} collides with {other.code} {other.name}")
-        REGISTRY[code] = RuleInfo(code, name, severity, fixable, since, func, frozenset(needs))
+        REGISTRY[code] = RuleInfo(code, name, severity, fixable, since, func, declared_needs=frozenset(needs))
+        _changes[0] += 1
         return func
 
     return wrap
+
+
+def columns(rule_func: Callable[..., Any]) -> Callable[[ColumnForm], ColumnForm]:
+    """Register the decorated function as the column form of ``rule_func`` (a function registered
+    with :func:`rule`), written beside it in the rule's module::
+
+        @columns(gross_weight_missing)
+        def _gross_weight_missing_columns(f: Facts) -> Iterator[Fires | Unsure]:
+            yield Fires(f.has_form & ~f.has_gross, lambda at: f.join("The ", ...))
+
+    The column form must say, for every row, what the rule says (or send the row to check() with
+    :class:`Unsure`); the batch property tests compare the two on generated labels."""
+
+    def wrap(func: ColumnForm) -> ColumnForm:
+        for code, info in REGISTRY.items():
+            if info.func is rule_func:
+                if info.columns is not None:
+                    raise ValueError(f"rule {code} {info.name} already has a column form")
+                REGISTRY[code] = replace(info, columns=func)
+                _changes[0] += 1
+                return func
+        raise ValueError(f"{getattr(rule_func, '__name__', rule_func)!r} is not a registered rule")
+
+    return wrap
+
+
+def unregister(code: str) -> RuleInfo:
+    """Take a rule out of the registry (a test's own rule, once the test is done)."""
+    info = REGISTRY.pop(code)
+    _changes[0] += 1
+    return info
+
+
+def report_order(info: RuleInfo) -> tuple[int, int, str]:
+    """The order findings are reported in: errors first, then weight, postage, customs and
+    identifier rules, each by code."""
+    return SEVERITY_ORDER[info.severity], FAMILY_ORDER[info.code[0]], info.code
 
 
 def rules() -> list[RuleInfo]:
@@ -175,6 +254,7 @@ class Selection:
             if self._specificity(s, None) is None:
                 raise ValueError(f"unknown rule selector {s!r}: give a code (W101), a prefix (W, W1) "
                                  f"or a name (packaging-not-counted); 'postcheck rules' lists them")
+        self._enabled: tuple[int, tuple[RuleInfo, ...]] | None = None
 
     @staticmethod
     def _specificity(selector: str, info: RuleInfo | None) -> int | None:
@@ -192,6 +272,13 @@ class Selection:
         if info is None:
             return len(up) if any(c.startswith(up) for c in REGISTRY) else None
         return len(up) if info.code.startswith(up) else -1
+
+    def enabled_rules(self) -> tuple[RuleInfo, ...]:
+        """The enabled rules in report order (:func:`report_order`), worked out once."""
+        if self._enabled is None or self._enabled[0] != _changes[0]:
+            on = tuple(sorted((r for r in rules() if self.enabled(r)), key=report_order))
+            self._enabled = (_changes[0], on)
+        return self._enabled[1]
 
     def enabled(self, info: RuleInfo) -> bool:
         def best(selectors: list[str]) -> int:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from postcheck.report import Fix
 from postcheck.rules.context import Context
-from postcheck.rules.registry import Hit, rule
+from postcheck.rules.registry import Fires, Hit, Unsure, columns, rule
 from postcheck.tariffs.pricing import Quote
 from postcheck.units import format_weight
+
+if TYPE_CHECKING:  # pragma: no cover
+    from postcheck.batch.facts import Facts
 
 
 def _g(grams: Decimal) -> str:
@@ -17,7 +20,15 @@ def _g(grams: Decimal) -> str:
 
 
 def gross_fix(ctx: Context) -> Fix:
-    """The best-founded gross weight: the measured weight, else net + packaging, else advice."""
+    """The best-founded gross weight: the measured weight, else net + packaging, else advice
+    (worked out once per label: W101, W102 and W103 all offer it)."""
+    fix = ctx.memo.get("gross_fix")
+    if fix is None:
+        fix = ctx.memo["gross_fix"] = _gross_fix(ctx)
+    return fix
+
+
+def _gross_fix(ctx: Context) -> Fix:
     if ctx.measured_g is not None:
         return Fix(f"declare the measured weight {ctx.kg(ctx.measured_g)} as the total gross weight (box 4)",
                    "safe", {"gross_weight": _g(ctx.measured_g)})
@@ -80,6 +91,25 @@ def gross_weight_missing(ctx: Context) -> Iterator[Hit]:
     )
 
 
+@columns(gross_weight_missing)
+def _gross_weight_missing_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    def message(at):
+        e, w = f.has_expected[at], f.has_measured[at]
+        evidence = f.cases(
+            len(at),
+            (w & e, lambda p: f.join(" The parcel weighed ", f.kg(f.measured[at[p]]), " on the scale (",
+                                     f.weight_story(at[p]), ").")),
+            (w & ~e, lambda p: f.join(" The parcel weighed ", f.kg(f.measured[at[p]]), " on the scale.")),
+            (~w & e, lambda p: f.join(" With the packaging the parcel weighs ", f.kg(f.expected[at[p]]), " (",
+                                      f.weight_story(at[p]), ").")),
+            (~w & ~e, ""))
+        return f.join("The ", f.if_else(f.is_cn22[at], "CN 22", "CN 23"), " gives no total gross weight; only the "
+                      "goods' net weights (", f.kg(f.net[at]), ") are declared, so the packaging is not counted.",
+                      evidence)
+
+    yield Fires(f.has_form & ~f.has_gross, message)
+
+
 @rule("W102", "gross-below-net", severity="error", fixable=True)
 def gross_below_net(ctx: Context) -> Iterator[Hit]:
     """The declared gross weight is less than the goods' net weight.
@@ -114,6 +144,11 @@ def gross_below_net(ctx: Context) -> Iterator[Hit]:
         cause="the gross weight was typed from another parcel or the packaging was subtracted twice",
         fix=gross_fix(ctx),
     )
+
+
+@columns(gross_below_net)
+def _gross_below_net_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    yield Unsure(f.has_gross & f.has_items & (f.gross < f.net))
 
 
 @rule("W103", "packaging-not-counted", severity="error", fixable=True)
@@ -185,6 +220,29 @@ def packaging_not_counted(ctx: Context) -> Iterator[Hit]:
         )
 
 
+@columns(packaging_not_counted)
+def _packaging_not_counted_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    copied = f.has_items & f.has_gross & (f.gross == f.net) & (~f.has_packaging | (f.packaging > 0))
+
+    def copied_message(at):
+        extra = f.if_else(f.has_packaging[at] & (f.packaging[at] != 0),
+                          f.join("; with the ", f.kg(f.packaging[at]), " packaging it is ", f.kg(f.expected[at])), "")
+        return f.join("The declared gross weight ", f.kg(f.gross[at]), " is exactly the goods' net weight: the "
+                      "packaging is not counted", extra, ".")
+
+    yield Fires(copied, copied_message)
+    paid_for_net = (~copied & f.has_items & f.has_basis & f.has_paid & (f.basis > f.net) & f.net_priced & f.priced
+                    & (f.paid == f.net_price) & (f.required > f.net_price))
+
+    def paid_message(at):
+        return f.join("The postage paid, ", f.money(at, f.paid[at]), ", is the price of the goods' net weight ",
+                      f.kg(f.net[at]), " (", f.step(at, f.net_step), "); the parcel as ",
+                      f.if_else(f.basis_is("measured")[at], "weighed", "packed"), " is ", f.kg(f.basis[at]), " (",
+                      f.step(at, f.required_step), ", ", f.money(at, f.required[at]), ").")
+
+    yield Fires(paid_for_net, paid_message)
+
+
 @rule("W104", "measured-weight-mismatch", severity="error", fixable=True)
 def measured_weight_mismatch(ctx: Context) -> Iterator[Hit]:
     """The weighed parcel differs from the declared gross weight by more than the tolerance.
@@ -228,3 +286,14 @@ def measured_weight_mismatch(ctx: Context) -> Iterator[Hit]:
         fix=Fix(f"declare the measured weight {ctx.kg(m)} as the total gross weight", "safe",
                 {"gross_weight": _g(m)}),
     )
+
+
+@columns(measured_weight_mismatch)
+def _measured_weight_mismatch_columns(f: Facts) -> Iterator[Fires | Unsure]:
+    def message(at):
+        diff = f.measured[at] - f.gross[at]
+        return f.join("The parcel weighs ", f.kg(f.measured[at]), " on the scale, ", f.grams(abs(diff)), " ",
+                      f.if_else(diff > 0, "more", "less"), " than the declared gross weight ", f.kg(f.gross[at]),
+                      f" (tolerance {f.tolerance}).")
+
+    yield Fires(f.has_measured & f.has_gross & (abs(f.measured - f.gross) > f.tolerance_pg), message)

@@ -24,7 +24,7 @@ from pathlib import Path
 from postcheck.errors import InvalidInput
 from postcheck.tariffs.catalog import Rates, load_layer
 from postcheck.tariffs.model import Tariff, read_tariff
-from postcheck.tariffs.pricing import _unit_text
+from postcheck.tariffs.pricing import unit_text as _unit_text
 
 __all__ = ["PriceChange", "TableDiff", "diff_tables", "diff_editions", "editions"]
 

@@ -16,10 +16,10 @@ Known documents:
   plans ``retail`` and ``commercial`` (``fcpis_retail``, ``fcpis_commercial`` ...), with the
   country price-group list.
 
-A document it does not know is refused with a message that says so.  A table that does not read as a price table (a row with the wrong number
-of prices, weights that do not increase, prices that fall as the weight rises, a pound column
-that does not match the kilograms) is reported and its product is not written: a value that
-fails its check is never used.
+A document it does not know is refused with a message that says so.  A table that does not read
+as a price table (a row with the wrong number of prices, weights that do not increase, prices
+that fall as the weight rises, a pound column that does not match the kilograms) is reported and
+its product is not written: a value that fails its check is never used.
 
 >>> import postcheck.tariffs.guides as g
 >>> g.PLAN_SUFFIX["small_business"]
@@ -423,7 +423,7 @@ def _product(guide: Guide, texts: dict[int, str], product: Product, kind: Kind, 
     country_pages: list[int] = []
     max_kg = steps[-1][0]
     if product.countries:
-        rows = []
+        rows: list[Any] = []
         for n in titled:
             found = read_countries(guide, n)
             if len(found) >= 10:
@@ -662,7 +662,8 @@ def _usps(guide: Guide, wanted: set[str] | None, out: Imported) -> None:
                  "source": {"document": out.document, "pages": _pages(doc_pages)}, **doc}
         out.tariffs[f"usps/{pid}/{effective.isoformat()}.toml"] = final
         out.pages.append(PageUse(n, f"{name} prices ({len(doc['steps'])} weight steps x "
-                                    f"{len(doc['zones']['names'])} {'zones' if product == 'ground_advantage' else 'price groups'})"))
+                                    f"{len(doc['zones']['names'])} "
+                                    f"{'zones' if product == 'ground_advantage' else 'price groups'})"))
     if groups and (not wanted or wanted & {"fcpis_retail", "fcpis_commercial"}):
         for n in group_pages:
             out.pages.append(PageUse(n, f"country price groups ({len(groups)} countries in all)"))
@@ -776,7 +777,8 @@ def _usps_ground(guide: Guide, page: int, pid: str, name: str) -> dict[str, Any]
                            why=f"Step edge: {ex_w} oz, zone {names[0]}: {_money(steps[0][1][0])}"),
             worked_example(f"{_num(steps[-1][0] / 16)} lb", destination="US", zone=names[-1],
                            price=_money(steps[-1][1][-1]),
-                           why=f"Last step: {_num(steps[-1][0] / 16)} lb, zone {names[-1]}: {_money(steps[-1][1][-1])}"),
+                           why=(f"Last step: {_num(steps[-1][0] / 16)} lb, zone {names[-1]}: "
+                                f"{_money(steps[-1][1][-1])}")),
             worked_example("5 lb", destination="US", zone=names[0], dimensions="62 x 12 x 12 in",
                            price=_money(oversize[0] + sum(fees.values(), Decimal(0))),
                            why=f"Length + girth 110 in > 108: Oversized, zone {names[0]}: {_money(oversize[0])}"

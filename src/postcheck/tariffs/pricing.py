@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from postcheck.errors import NotPriceable
 from postcheck.money import Money, cents
@@ -39,22 +40,36 @@ class Quote:
     oversize: bool
     price: Money
 
-    @property
+    @cached_property
     def step_text(self) -> str:
         """The price step used, in the tariff's own words ("up to 1 kg")."""
         t = self.tariff
         if self.oversize:
             return "Oversized price"
-        if self.step_up_to_g is None:
-            assert t.formula is not None
-            return f"{t.formula.per_piece} per piece + {t.formula.per_unit} per {t.weight_unit}"
-        return f"up to {_unit_text(self.step_up_to_g, t)}"
+        return step_words(t, self.step_up_to_g)
 
 
-def _unit_text(grams: Decimal, t: Tariff) -> str:
+def step_words(t: Tariff, up_to_g: Decimal | None) -> str:
+    """A price step in the tariff's own words: "up to 1 kg" for the step up to ``up_to_g``
+    grams, or the formula ("1.00 per piece + 0.50 per kg") for a tariff priced by one (None)."""
+    if up_to_g is None:
+        assert t.formula is not None
+        return f"{t.formula.per_piece} per piece + {t.formula.per_unit} per {t.weight_unit}"
+    return f"up to {unit_text(up_to_g, t)}"
+
+
+def unit_text(grams: Decimal, t: Tariff) -> str:
+    """``grams`` in the tariff's weight unit, as its price list writes it ("0.5 kg", "4 oz")."""
     v = grams / t.unit_g
     s = f"{v.normalize():f}"
     return f"{s} {t.weight_unit}"
+
+
+def formula_price(t: Tariff, chargeable_g: Decimal) -> Decimal:
+    """The price of ``chargeable_g`` grams under a tariff priced by a formula (per piece plus
+    per unit of weight), to the cent, half up."""
+    assert t.formula is not None
+    return cents(t.formula.per_piece + t.formula.per_unit * chargeable_g / t.unit_g)
 
 
 def zone_for(t: Tariff, destination: str, zone: str | None) -> str:
@@ -164,7 +179,7 @@ def price_parcel(t: Tariff, *, weight_g: Decimal, destination: str, zone: str | 
     oversize = False
     step_up: Decimal | None = None
     if t.formula is not None:
-        base = cents(t.formula.per_piece + t.formula.per_unit * chargeable / t.unit_g)
+        base = formula_price(t, chargeable)
     else:
         i = step_index(t.steps, chargeable)
         if i < len(t.steps):
@@ -180,7 +195,7 @@ def price_parcel(t: Tariff, *, weight_g: Decimal, destination: str, zone: str | 
         else:
             raise NotPriceable(t.id, "over-weight-limit",
                                f"chargeable weight {format_weight(chargeable)} is past the last price step "
-                               f"({_unit_text(t.steps[-1].up_to_g, t)}) of {t.name}")
+                               f"({unit_text(t.steps[-1].up_to_g, t)}) of {t.name}")
         if t.oversize is not None and dims_mm is not None:
             a, b, c = dims_mm
             if a + 2 * (b + c) > t.oversize.length_plus_girth_over_mm:
