@@ -500,7 +500,8 @@ def _split_pairs(m: Matcher, page: Page) -> None:
                     tail = text[mt.end():]
                     h = m.hit(tail)
                     boxed = tail.startswith("(")  # "(6) Valeur totale": a box number starts a box
-                    if h is None or not (h.colon or boxed) or h.caption.group not in ("field", "other", "address"):
+                    if h is None or not (h.colon or boxed) or h.caption.group not in ("field", "other", "address") \
+                            or len(h.caption.folded) < 4:  # "No:" inside "Invoice No:" starts nothing
                         continue
                     if not text[:mt.start()].strip() or start >= mt.start():
                         continue
@@ -1287,6 +1288,10 @@ def _city_fits_country(doc: _Doc, fields: dict[str, str], how: dict[str, str], r
     if own is not None:  # read again by the country's own pattern ("6105 PERTH QLD" in Australia)
         fields["city"], fields["postcode"] = own[0], own[1]
         return
+    town = _without_region(line, pc, cc or "")
+    if town and re.fullmatch(spec["pattern"], pc):  # "10504 New York New York": the state's name dropped
+        fields["city"] = town
+        return
     got = _city_pattern(doc, line)
     ok_position = spec["position"] in ("any",) or (
         spec["position"] == "before" and line.strip().startswith(pc)) or (
@@ -1299,6 +1304,32 @@ def _city_fits_country(doc: _Doc, fields: dict[str, str], how: dict[str, str], r
         fields.pop("postcode", None)
         how.pop("postcode", None)
     r.notes.append(f"{owner}: the city line {line!r} is not in {cc}'s form; its town is not taken")
+
+
+@lru_cache(maxsize=64)
+def _regions(cc: str) -> tuple[str, ...]:
+    """A country's states or provinces, names and codes, longest first (pycountry's ISO 3166-2)."""
+    import pycountry
+
+    names: set[str] = set()
+    for sub in pycountry.subdivisions.get(country_code=cc) or ():
+        names.add(V.fold(sub.name))
+        names.add(V.fold(sub.code.split("-", 1)[1]))
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+def _without_region(line: str, pc: str, cc: str) -> str | None:
+    """The town of a postcode-first city line whose country writes the region after the town
+    ("10504 New York New York" -> "New York"), or None when the line is not of that form."""
+    t = " ".join(line.replace(",", " ").split())
+    if not t.startswith(pc):
+        return None
+    rest = t[len(pc):].strip()
+    folded = V.fold(rest)
+    for region in _regions(cc):
+        if folded.endswith(" " + region) and len(folded) > len(region) + 1:
+            return rest[: len(rest) - len(region)].strip(" ,")
+    return rest if rest and not any(folded == r for r in _regions(cc)) and _regions(cc) else None
 
 
 def _walk_up(doc: _Doc, city: Cell) -> list[list[Cell]]:
