@@ -39,7 +39,7 @@ class Offer:
                 "volumetric_weight": format_weight(q.volumetric_g) if q.volumetric_g is not None else None,
                 "step": q.step_text,
                 "surcharges": [{"name": n, "amount": f"{a:.2f}"} for n, a in q.surcharges],
-                "tariff": {"file": t.path, "effective_from": t.date_label,
+                "tariff": {"file": t.path, "effective_from": t.date_label, "plan": t.plan,
                            "source": f"{t.source.document}, p. {t.source.pages}"},
             })
         else:
