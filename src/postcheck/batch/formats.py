@@ -454,6 +454,36 @@ def _python_csv(chunk: Chunk) -> tuple[Any, list[int], dict[int, dict[str, Any]]
 _OTHER_BREAKS = re.compile(rb"[\r\x0b\x0c\x1c\x1d\x1e]|\xc2\x85|\xe2\x80[\xa8\xa9]")
 
 
+#: Bytes read at a time for a line without a line feed (a file of CR-only lines).
+_PIECE = 8 << 20
+
+
+def _raw_lines(f: Any) -> Iterator[bytes]:
+    """The lines of a binary file as it iterates them (each ends with a line feed), except that
+    a line longer than :data:`_PIECE` is cut after its last CR, unless that CR ends the piece
+    (it may begin a CRLF): a file whose lines end in CR alone is read a piece at a time, not
+    whole.  A longer line with no CR is read whole."""
+    while True:
+        raw = f.readline(_PIECE)
+        if len(raw) < _PIECE or raw.endswith(b"\n"):
+            if not raw:
+                return
+            yield raw
+            continue
+        cut = raw.rfind(b"\r", 0, len(raw) - 1) + 1
+        if cut:
+            f.seek(cut - len(raw), os.SEEK_CUR)
+            yield raw[:cut]
+            continue
+        parts = [raw]
+        while not parts[-1].endswith(b"\n"):
+            more = f.readline(_PIECE)
+            if not more:
+                break
+            parts.append(more)
+        yield b"".join(parts)
+
+
 def jsonl_chunks(path: str | Path, *, lines_per_chunk: int = 50_000, start: int = 0, lines: int = 0
                  ) -> Iterator[Chunk]:
     """Chunks of ``(line number, text)`` pairs; blank lines are skipped but counted.  Lines are
@@ -463,7 +493,7 @@ def jsonl_chunks(path: str | Path, *, lines_per_chunk: int = 50_000, start: int 
         f.seek(start)
         pos, n = start, lines
         batch: list[tuple[int, bytes]] = []
-        for raw in f:
+        for raw in _raw_lines(f):
             pos += len(raw)
             if _OTHER_BREAKS.search(raw, 0, len(raw) - 2 if raw.endswith(b"\r\n") else len(raw)) is None:
                 n += 1
