@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
+from postcheck.bounds import bounded, shown
 from postcheck.errors import NoTariffInForce, NotPriceable
 from postcheck.label import Label
 from postcheck.money import cents
-from postcheck.bounds import bounded, shown
 from postcheck.tariffs.catalog import Rates, Selected
 from postcheck.tariffs.model import Tariff
 from postcheck.tariffs.pricing import Quote, price_parcel
