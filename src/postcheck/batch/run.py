@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from postcheck.errors import LabelReadError, PostcheckError
-from postcheck.output import OutputError, OutputLock, check_output_path, is_stream, write_error
+from postcheck.output import OutputError, OutputLock, check_output_path, is_stream, output_target, write_error
 
 __all__ = ["BatchOptions", "Summary", "Spilled", "RowsLost", "run_batch", "process_chunk", "ENGINES", "keep_freed_memory", "no_cycle_collection"]
 
@@ -502,7 +502,7 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
     :func:`postcheck.check`; with any of them the rows are checked on the exact per-row path."""
     from postcheck.batch.formats import INPUT_FORMATS, OUTPUT_FORMATS, format_of
 
-    inp, out = Path(input_path), Path(output_path)
+    inp, out = Path(input_path), output_target(output_path)
     if not inp.exists():
         raise LabelReadError(str(inp), "no such file")
     if inp.is_dir():
