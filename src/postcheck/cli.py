@@ -16,8 +16,8 @@ from typing import Any, Callable, Iterable
 import click
 
 from postcheck import __version__
-from postcheck.errors import PostcheckError
 from postcheck.bounds import shown
+from postcheck.errors import PostcheckError
 
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2

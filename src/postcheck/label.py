@@ -27,9 +27,9 @@ from typing import Annotated, Any, Literal
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError,
                       field_validator, model_validator)
 
+from postcheck.bounds import MAX_DIGITS, bounded, int_bounded, safe_int
 from postcheck.errors import MISSING, InvalidInput, InvalidLabel
 from postcheck.money import is_currency, parse_amount
-from postcheck.bounds import MAX_DIGITS, bounded, int_bounded, safe_int
 from postcheck.units import parse_dimensions, parse_weight
 
 __all__ = ["Label", "Item", "Address", "Category", "label_from_dict", "label_from_json", "label_schema",

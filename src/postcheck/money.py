@@ -18,8 +18,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from postcheck.errors import InvalidInput
 from postcheck.bounds import ascii_number, bounded, int_bounded
+from postcheck.errors import InvalidInput
 
 __all__ = ["Money", "parse_amount", "is_currency", "cents"]
 

@@ -9,6 +9,8 @@ over an input file, and over an existing file only when asked (``--force``).
   device was), need no ``--force`` (nothing stored there is replaced), and get no lock or
   temporary file beside them.  A block device, a socket or anything else that is not a regular
   file is refused.
+* **Symbolic links** are followed: the file a link names is written (as a shell's ``>`` does),
+  never the link replaced by a file (``/dev/stdout`` is such a link).
 * **Write errors** (disk full, quota, a file-size limit) are an :class:`OutputError` naming the
   output, and nothing half-written is left behind.
 """
@@ -29,7 +31,8 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: no lock (documented)
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["OutputError", "OutputLock", "check_output_path", "write_atomic", "is_stream", "write_error"]
+__all__ = ["OutputError", "OutputLock", "check_output_path", "write_atomic", "is_stream", "write_error",
+           "output_target"]
 
 
 class OutputError(FileProblem, OSError):
@@ -50,6 +53,15 @@ def is_stream(path: str | os.PathLike[str]) -> bool:
     except OSError:
         return False
     return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
+def output_target(path: str | os.PathLike[str]) -> Path:
+    """The path to write for an output: a symbolic link's target (followed to its end), unless
+    the output is a stream, which is opened as given."""
+    p = Path(path)
+    if p.is_symlink() and not is_stream(p):
+        return Path(os.path.realpath(p))
+    return p
 
 
 def write_error(path: str | os.PathLike[str], e: OSError) -> OutputError:
@@ -178,7 +190,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *,
                  inputs: Iterable[str | os.PathLike[str] | None] = (), force: bool = False) -> Path:
     """Write ``data`` to ``path`` through a temporary file and an atomic rename (a stream: by
     opening it), holding the output's lock."""
-    out = check_output_path(path, inputs=inputs, force=force)
+    out = check_output_path(output_target(path), inputs=inputs, force=force)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if is_stream(out):
         try:

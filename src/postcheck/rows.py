@@ -23,10 +23,10 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from postcheck.errors import InvalidLabel, LabelReadError
-from postcheck.limits import CSV_FIELD_LIMIT, current
-from postcheck.label import MAX_ITEMS, Label, label_from_dict
 from postcheck.bounds import MAX_DIGITS
+from postcheck.errors import InvalidLabel, LabelReadError
+from postcheck.label import MAX_ITEMS, Label, label_from_dict
+from postcheck.limits import CSV_FIELD_LIMIT, current
 
 __all__ = ["LABEL_COLUMNS", "ITEM_COLUMNS", "row_to_dict", "label_from_row", "row_problems", "read_csv_rows",
            "decode_text", "group_items", "max_columns", "check_header"]

@@ -28,8 +28,8 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from postcheck.errors import UnitError
 from postcheck.bounds import ascii_number, bounded, int_bounded
+from postcheck.errors import UnitError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pint

@@ -173,3 +173,25 @@ def test_json_lines_are_numbered_as_check_numbers_them(tmp_path_factory, lines, 
     assert [f"{p} line {r['row']}" for r in got] == [s for s, _ in want]
     assert [r["status"] != "unreadable" for r in got] == [ok for _, ok in want]
     assert summary.read == len(want)
+
+
+@pytest.mark.parametrize("eol", ["\r", "\r\n", "\n"])
+def test_json_lines_of_cr_only_are_read_a_piece_at_a_time(tmp_path, monkeypatch, eol):
+    """Lines that end in CR alone are cut after a CR once a piece is full (pieces of 4 KB here,
+    so cuts fall everywhere, a CRLF never split): the lines are those read whole."""
+    from postcheck.batch import formats
+
+    lines = [(_LABEL_LINE if i % 3 else "{bad") for i in range(40)]
+    p = tmp_path / "labels.jsonl"
+    p.write_bytes(eol.join(lines).encode() + eol.encode())
+    whole = list(formats.jsonl_chunks(p, lines_per_chunk=7))
+    monkeypatch.setattr(formats, "_PIECE", 4096)
+    pieces = list(formats.jsonl_chunks(p, lines_per_chunk=7))
+    assert [x for c in pieces for x in c.data] == [x for c in whole for x in c.data]
+    assert [n for c in pieces for n, _ in c.data] == list(range(1, 41))
+    assert (pieces[-1].end, pieces[-1].lines) == (whole[-1].end, whole[-1].lines) == (p.stat().st_size, 40)
+    size = p.stat().st_size
+    for c in pieces[:-1]:  # every chunk ends after a line break, where a resumed run starts
+        assert c.end < size and p.read_bytes()[c.end - 1:c.end] in (b"\r", b"\n")
+    if eol == "\r":  # read whole, the file is one line of 40 labels; in pieces, a chunk every few
+        assert len(whole) == 1 and len(pieces) > 1

@@ -17,8 +17,7 @@ import pytest
 
 import parcels
 from postcheck.batch import run as run_module
-from postcheck.batch.run import Summary, run_batch
-from postcheck.errors import PostcheckError
+from postcheck.batch.run import RowsLost, Summary, run_batch
 from postcheck.output import OutputError, OutputLock
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -161,7 +160,8 @@ def test_batch_into_a_fifo(tmp_path, fifo_reader):
 
 
 def test_rows_in_must_equal_rows_out(tmp_path, monkeypatch):
-    """A chunk whose results are short of its rows stops the run loudly: no summary, no output."""
+    """A chunk whose results are short of its rows stops the run loudly (an internal error, exit
+    3): no summary, no output."""
     real = run_module.process_chunk
 
     def loses_a_row(chunk, opts, header, spill=None):
@@ -170,6 +170,12 @@ def test_rows_in_must_equal_rows_out(tmp_path, monkeypatch):
 
     monkeypatch.setattr(run_module, "process_chunk", loses_a_row)
     out = tmp_path / "out.csv"
-    with pytest.raises(PostcheckError, match="5 rows read but 4 results made for them"):
+    with pytest.raises(RowsLost, match="5 rows read but 4 results made for them"):
         run_batch(ORDERS, out, jobs=1)
     assert not out.exists()
+    from click.testing import CliRunner
+
+    from postcheck.cli import cli
+
+    r = CliRunner().invoke(cli, ["batch", str(ORDERS), "-o", str(out), "--jobs", "1", "--force"])
+    assert r.exit_code == 3 and "internal error: RowsLost" in r.output and "parcels read" not in r.output

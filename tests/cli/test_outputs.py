@@ -196,3 +196,20 @@ def test_a_stale_lock_of_a_dead_run_is_taken_over(tmp_path):
     r = run("fix", str(STORY), "-o", str(out))
     assert r.exit_code == 0
     assert sorted(x.name for x in tmp_path.iterdir()) == ["out.pdf"]
+
+
+@pytest.mark.parametrize("command", ["fix", "batch"])
+def test_a_symbolic_link_is_followed_never_replaced(tmp_path, command):
+    """``-o link`` writes the file the link names; the link stays a link (``/dev/stdout`` is one:
+    replacing it, as root, put a regular file in /dev)."""
+    target = tmp_path / "real.out"
+    target.write_bytes(b"old")
+    link = tmp_path / "link.out"
+    link.symlink_to(target)
+    src = ROOT / "examples" / ("orders.csv" if command == "batch" else "returned-parcel.json")
+    extra = ["--format", "csv"] if command == "batch" else []
+    r = run(command, str(src), "-o", str(link), "--force", *extra)
+    assert r.exit_code in (0, 1, 2) and "internal error" not in r.output, r.output
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_bytes() != b"old"
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["link.out", "real.out"]

@@ -374,9 +374,6 @@ def csv_chunks(path: str | Path, *, block_bytes: int = 16 << 20, start: int | No
 def parse_csv_chunk(chunk: Chunk) -> tuple[Any, Any, dict[int, dict[str, Any]]]:
     """``(Arrow table of text columns, row numbers (a numpy array or a list), rows with more
     cells than the header)``."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
     data: bytes = chunk.data
     names = chunk.names
     plain = chunk.plain
@@ -400,17 +397,7 @@ def parse_csv_chunk(chunk: Chunk) -> tuple[Any, Any, dict[int, dict[str, Any]]]:
         # ASCII text is valid UTF-8: pyarrow need not check every cell again (a tenth of the
         # parse; bytes.isascii() reads 20 MB in about a millisecond)
         check_utf8 = not data.isascii()
-        try:
-            table = pacsv.read_csv(
-                pa.BufferReader(data),  # no copy, no Python read() calls
-                read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(names))],
-                                               encoding=chunk.encoding, use_threads=False, block_size=1 << 20),
-                parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=True),
-                convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(len(names))},
-                                                     strings_can_be_null=False, quoted_strings_can_be_null=False,
-                                                     check_utf8=check_utf8))
-        except pa.ArrowInvalid:
-            table = None
+        table = _arrow_csv(data, names, chunk.encoding, check_utf8, 1 << 20)
         n = -1 if table is None else table.num_rows
         # one record per line, or Python's csv reads the chunk (a blank line: pyarrow skips those)
         expected = chunk.lines - chunk.first + 1 if chunk.lines else n
@@ -420,6 +407,28 @@ def parse_csv_chunk(chunk: Chunk) -> tuple[Any, Any, dict[int, dict[str, Any]]]:
 
             return table, np.arange(chunk.first, chunk.first + n, dtype=np.int64), {}
     return _python_csv(chunk)
+
+
+def _arrow_csv(data: bytes, names: list[str], encoding: str, check_utf8: bool, block_size: int) -> Any:
+    """pyarrow's reading of a plain chunk as text columns, or None where it cannot.  A row
+    longer than a block (a cell of megabytes) is read again with one block for the chunk:
+    Python's csv takes a second a 20 MB cell."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        return pacsv.read_csv(
+            pa.BufferReader(data),  # no copy, no Python read() calls
+            read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(names))],
+                                           encoding=encoding, use_threads=False, block_size=block_size),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(len(names))},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                                 check_utf8=check_utf8))
+    except pa.ArrowInvalid as e:
+        if "straddl" in str(e) and block_size < len(data) < (1 << 31) - 1:
+            return _arrow_csv(data, names, encoding, check_utf8, len(data) + 1)
+        return None
 
 
 def _python_csv(chunk: Chunk) -> tuple[Any, list[int], dict[int, dict[str, Any]]]:
@@ -454,6 +463,36 @@ def _python_csv(chunk: Chunk) -> tuple[Any, list[int], dict[int, dict[str, Any]]
 _OTHER_BREAKS = re.compile(rb"[\r\x0b\x0c\x1c\x1d\x1e]|\xc2\x85|\xe2\x80[\xa8\xa9]")
 
 
+#: Bytes read at a time for a line without a line feed (a file of CR-only lines).
+_PIECE = 8 << 20
+
+
+def _raw_lines(f: Any) -> Iterator[bytes]:
+    """The lines of a binary file as it iterates them (each ends with a line feed), except that
+    a line longer than :data:`_PIECE` is cut after its last CR, unless that CR ends the piece
+    (it may begin a CRLF): a file whose lines end in CR alone is read a piece at a time, not
+    whole.  A longer line with no CR is read whole."""
+    while True:
+        raw = f.readline(_PIECE)
+        if len(raw) < _PIECE or raw.endswith(b"\n"):
+            if not raw:
+                return
+            yield raw
+            continue
+        cut = raw.rfind(b"\r", 0, len(raw) - 1) + 1
+        if cut:
+            f.seek(cut - len(raw), os.SEEK_CUR)
+            yield raw[:cut]
+            continue
+        parts = [raw]
+        while not parts[-1].endswith(b"\n"):
+            more = f.readline(_PIECE)
+            if not more:
+                break
+            parts.append(more)
+        yield b"".join(parts)
+
+
 def jsonl_chunks(path: str | Path, *, lines_per_chunk: int = 50_000, start: int = 0, lines: int = 0
                  ) -> Iterator[Chunk]:
     """Chunks of ``(line number, text)`` pairs; blank lines are skipped but counted.  Lines are
@@ -463,7 +502,7 @@ def jsonl_chunks(path: str | Path, *, lines_per_chunk: int = 50_000, start: int 
         f.seek(start)
         pos, n = start, lines
         batch: list[tuple[int, bytes]] = []
-        for raw in f:
+        for raw in _raw_lines(f):
             pos += len(raw)
             if _OTHER_BREAKS.search(raw, 0, len(raw) - 2 if raw.endswith(b"\r\n") else len(raw)) is None:
                 n += 1

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from postcheck.errors import LabelReadError, PostcheckError
-from postcheck.output import OutputError, OutputLock, check_output_path, is_stream, write_error
+from postcheck.output import OutputError, OutputLock, check_output_path, is_stream, output_target, write_error
 
-__all__ = ["BatchOptions", "Summary", "Spilled", "run_batch", "process_chunk", "ENGINES", "keep_freed_memory", "no_cycle_collection"]
+__all__ = ["BatchOptions", "Summary", "Spilled", "RowsLost", "run_batch", "process_chunk", "ENGINES", "keep_freed_memory", "no_cycle_collection"]
 
 ENGINES = ("auto", "python", "vector", "dask")
 _JOURNAL_VERSION = 1
@@ -502,7 +502,7 @@ def run_batch(input_path: str | Path, output_path: str | Path, *, in_format: str
     :func:`postcheck.check`; with any of them the rows are checked on the exact per-row path."""
     from postcheck.batch.formats import INPUT_FORMATS, OUTPUT_FORMATS, format_of
 
-    inp, out = Path(input_path), Path(output_path)
+    inp, out = Path(input_path), output_target(output_path)
     if not inp.exists():
         raise LabelReadError(str(inp), "no such file")
     if inp.is_dir():
@@ -622,6 +622,12 @@ def _run(inp: Path, part: Path, journal: Path | None, fin: str, fout: str, opts:
     return summary
 
 
+class RowsLost(RuntimeError):
+    """A run wrote another number of results than it read rows: a bug in postcheck, never the
+    input's fault, so not a :class:`PostcheckError` (the command line reports it as an internal
+    error, exit 3, and no summary is printed)."""
+
+
 #: Errors of a write that more space, quota or a larger file limit would have let through.
 _WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
 
@@ -658,8 +664,8 @@ def _check_counts(summary: Summary, out: Path, part: Path, fout: str, stream: bo
     if rows_out != summary.input_rows or summary.read != summary.input_rows:
         if not stream:
             _remove_partial(part, _journal_path(part))
-        raise PostcheckError(f"{out}: {summary.input_rows} rows were read but {rows_out} results written; "
-                             "the output was not kept (this is a bug in postcheck: please report it)")
+        raise RowsLost(f"{out}: {summary.input_rows} rows were read but {rows_out} results written; "
+                       "the output was not kept")
 
 
 class _Reencode(Exception):
@@ -754,9 +760,8 @@ def _stream(inp: Path, part: Path, journal: Path | None, fin: str, fout: str, op
                     f.flush()
                 summary.add(chunk_summary)
                 if chunk_summary.read != chunk_summary.input_rows:
-                    raise PostcheckError(f"{opts.source}: {chunk_summary.input_rows} rows read but "
-                                         f"{chunk_summary.read} results made for them (a bug in postcheck: "
-                                         "please report it)")
+                    raise RowsLost(f"{opts.source}: {chunk_summary.input_rows} rows read but "
+                                   f"{chunk_summary.read} results made for them")
                 if pq_writer is None and journal is not None:
                     # no thread of ours may run while the workers are forked (at the first submit,
                     # after the first chunk): until then the commit is done here

@@ -9,11 +9,11 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Callable, Generic, TypeVar
 
+from postcheck.bounds import bounded, shown
 from postcheck.errors import NoTariffInForce, NotPriceable, UnknownService
 from postcheck.label import Label
 from postcheck.partial import FieldUnknown, PartialLabel
 from postcheck.money import cents
-from postcheck.bounds import bounded, shown
 from postcheck.tariffs.catalog import Rates, Selected
 from postcheck.tariffs.model import Tariff
 from postcheck.tariffs.pricing import Quote, price_parcel

@@ -14,9 +14,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from postcheck.bounds import MAX_DIGITS, ascii_number, bounded, int_bounded, shown
 from postcheck.errors import TariffFileError, UnitError
 from postcheck.money import cents, is_currency
-from postcheck.bounds import MAX_DIGITS, ascii_number, bounded, int_bounded, shown
 from postcheck.units import GRAMS_PER, MM_PER, parse_dimensions, parse_length, parse_weight
 
 __all__ = ["Tariff", "Step", "Limits", "Volumetric", "Surcharge", "Example", "Source",
