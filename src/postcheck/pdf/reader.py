@@ -1541,6 +1541,7 @@ def _rows(doc: _Doc, page: Page, cols: list[_Col], bottom: float, items: list[di
     size = 0.0
     prev_bottom = bottom
     current: dict[str, list[str]] | None = None
+    pending_hs: list[str] = []
     rows: list[tuple[dict[str, list[str]], Cell]] = []
     for k in keys:
         row = [c for c in doc.lines[k] if id(c) not in doc.header]
@@ -1561,20 +1562,31 @@ def _rows(doc: _Doc, page: Page, cols: list[_Col], bottom: float, items: list[di
                 cells.setdefault(col.key + ("#t" if col.total else "#u" if col.per_unit else ""), []).append(c.text)
         has_desc = any(k.startswith("description") for k in cells)
         has_num = any(k.split("#")[0] in ("quantity", "net_weight", "value") for k in cells)
-        if has_desc and has_num:
+        hs = [t for key, texts in cells.items() if key.startswith("hs_code") for t in texts]
+        tight = current is not None and min(c.top for c in row) - prev_bottom < 0.9 * size
+        priced = any(k.split("#")[0] in ("quantity", "value") and any(_is_amount(t) for t in texts)
+                     for k, texts in cells.items())
+        if has_desc and tight and not priced and current is not None:
+            # the second line of the line above ("Revenge of" / "Brook  0.700 kg  USD")
+            for key, texts in cells.items():
+                if key.startswith(("description", "hs_code")):
+                    current.setdefault(key, []).extend(texts)
+        elif has_desc and has_num:
+            if pending_hs and current is None:  # a code set a little above its line ("IB:5109101110")
+                cells.setdefault("hs_code", [])[:0] = pending_hs
+            pending_hs = []
             current = cells
             rows.append((cells, first))
-        elif current is not None and not has_desc and set(k.split("#")[0] for k in cells) <= {"hs_code", "net_weight",
-                                                                                                "ignore"}:
-            for key, texts in cells.items():
-                if key.startswith("hs_code"):
-                    current.setdefault(key, []).extend(texts)
-        elif not has_num:
-            # a line of text that continues a line (not taken), or a note between lines
-            prev_bottom = max(c.bottom for c in row)
-            continue
-        else:
+        elif not has_desc:
+            # the second line of a line's cells (a gross weight, a currency code, the rest of an HS
+            # code), or a code set above the next line: the numbers are not taken, the codes are
+            if current is not None and hs and not pending_hs and min(c.top for c in row) - prev_bottom < 0.9 * size:
+                current.setdefault("hs_code", []).extend(hs)
+            elif hs:
+                pending_hs, current = hs, None
+        elif has_num:
             break
+        # else: a line of text in the description column (a note, a description's second line): not taken
         prev_bottom = max(c.bottom for c in row)
     colmap = {c.key + ("#t" if c.total else "#u" if c.per_unit else ""): c for c in cols}
     for cells, first in rows:
@@ -1586,6 +1598,14 @@ def _rows(doc: _Doc, page: Page, cols: list[_Col], bottom: float, items: list[di
                 doc.claimed.add(id(c))
 
 
+def _is_amount(text: str) -> bool:
+    try:
+        _amount(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _item(doc: _Doc, r: Reading, cells: dict[str, list[str]], colmap: dict[str, _Col], n: int) -> dict[str, Any]:
     item: dict[str, Any] = {}
     desc = " ".join(cells.get("description", []) + cells.get("description#t", []) + cells.get("description#u", []))
@@ -1595,7 +1615,7 @@ def _item(doc: _Doc, r: Reading, cells: dict[str, list[str]], colmap: dict[str, 
     q = None
     for key in ("quantity", "quantity#t", "quantity#u"):
         if key in cells:
-            m = re.match(r"^(\d{1,6})(?:[.,]0+)?\s*(?:pcs|pc|pieces|stk|x)?\.?$", " ".join(cells[key]).strip(), re.I)
+            m = re.match(r"^(\d{1,6})(?:[.,]0+)?\s*(?:[a-z]{1,6})?\.?$", " ".join(cells[key]).strip(), re.I)
             if m:
                 q = int(m.group(1))
                 item["quantity"] = q
