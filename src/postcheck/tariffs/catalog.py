@@ -298,14 +298,19 @@ class Rates:
     def plans(self, service: str) -> dict[str, str]:
         """``{plan: product id}`` for every price plan of the product ``service`` belongs to
         (``{"counter": "tracked_packet_usa", "small_business": "tracked_packet_usa_small_business"}``);
-        a product without plans gives ``{}``."""
-        product = self.tables(service)[0].product
-        out: dict[str, str] = {}
-        for pid in self.ids():
-            head = self.tables(pid)[0]
-            if head.product == product and head.plan is not None:
-                out.setdefault(head.plan, pid)
-        return out
+        a product without plans gives ``{}``.  Worked out once per product: the layers are fixed
+        when the Rates is made, and check() asks for every label that is short."""
+        pid = self.resolve(service)
+        memo: dict[str, dict[str, str]] = self.__dict__.setdefault("_plans", {})
+        if pid not in memo:
+            product = self.tables(pid)[0].product
+            out: dict[str, str] = {}
+            for other in self.ids():
+                head = self.tables(other)[0]
+                if head.product == product and head.plan is not None:
+                    out.setdefault(head.plan, other)
+            memo[pid] = out
+        return dict(memo[pid])
 
     def plan_of(self, product: str, plan: str | None) -> str:
         """The id of ``product``'s table series at ``plan`` (``product`` may also be one of its
