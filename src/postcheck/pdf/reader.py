@@ -1413,6 +1413,13 @@ def _header_columns(doc: _Doc, cells: list[Cell]) -> list[_Col]:
         for c in s:  # "Country/" over "Terr. of MFR" is "Country/Terr. of MFR"
             joined = f"{joined}{c.text}" if joined.endswith(("/", "-")) else f"{joined} {c.text}".strip()
         parts = _split_captions(doc, joined)
+        if not parts and len(s) > 1:  # a word broken over two lines without a hyphen ("Commo" / "dity Code")
+            tight = s[0].text
+            for c in s[1:]:
+                tight += c.text if tight[-1:].isalpha() and c.text[:1].islower() else " " + c.text
+            parts = _split_captions(doc, tight)
+            if parts:
+                joined = tight
         if not parts:  # a column postcheck does not read ("U/M"): it still bounds its neighbours
             cols.append(_Col("ignore", x0, x1, joined))
             continue
