@@ -567,6 +567,9 @@ def _is_operator_name(doc: _Doc, text: str) -> bool:
 
 def _product(doc: _Doc, text: str) -> tuple[str, str, str, str] | None:
     t = re.split(r"\s[|]\s?|\s[-–]\s|\|", text)[0]
+    # "[I] EXPRESS 9:00 (32)": a product code in brackets around the name; "INTL ** 2DAY **"
+    t = re.sub(r"^\[\w{1,3}\]\s*|\s*\(\d{1,3}\)$", "", t.strip())
+    t = " ".join(w for w in t.split() if w.strip("*"))
     f = _fold_name(t)
     if not f or len(f) > 60:
         return None
@@ -1790,7 +1793,8 @@ def _uncaptioned(doc: _Doc, r: Reading) -> None:
             if prod is None or (doc.operator and prod[2] != doc.operator):
                 continue
             printed = re.split(r"\s[|]\s?|\s[-–]\s|\|", c.text)[0]
-            printed = re.sub(r"[™®©]", "", printed).strip()
+            printed = re.sub(r"^\[\w{1,3}\]\s*|\s*\(\d{1,3}\)$", "", re.sub(r"[™®©]", "", printed).strip())
+            printed = " ".join(w for w in printed.split() if w.strip("*"))
             if best is None or c.size > best[0] + 0.5:
                 best, tie = (c.size, printed, c, prod), False
             elif abs(c.size - best[0]) <= 0.5 and prod[0] != best[3][0]:
