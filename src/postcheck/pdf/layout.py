@@ -50,15 +50,8 @@ class Cell:
     line: int = 0  # index of its line in Page.lines
 
     @property
-    def base(self) -> float:
-        return self.bottom
-
-    @property
     def mid(self) -> float:
         return (self.top + self.bottom) / 2
-
-    def where(self) -> str:
-        return f"page {self.page}"
 
 
 @dataclass

@@ -565,12 +565,17 @@ def _is_operator_name(doc: _Doc, text: str) -> bool:
     return any(f == n for _op, n in _operator_names())
 
 
-def _product(doc: _Doc, text: str) -> tuple[str, str, str, str] | None:
+def _printed_name(text: str) -> str:
+    """A product's name as printed, without what carriers print around it: the other language
+    ("Expedited Parcel | Colis accélérés"), a code in brackets ("[I] EXPRESS 9:00 (32)"),
+    asterisks ("INTL ** 2DAY **")."""
     t = re.split(r"\s[|]\s?|\s[-–]\s|\|", text)[0]
-    # "[I] EXPRESS 9:00 (32)": a product code in brackets around the name; "INTL ** 2DAY **"
     t = re.sub(r"^\[\w{1,3}\]\s*|\s*\(\d{1,3}\)$", "", t.strip())
-    t = " ".join(w for w in t.split() if w.strip("*"))
-    f = _fold_name(t)
+    return " ".join(w for w in t.split() if w.strip("*"))
+
+
+def _product(doc: _Doc, text: str) -> tuple[str, str, str, str] | None:
+    f = _fold_name(_printed_name(text))
     if not f or len(f) > 60:
         return None
     for prod in doc.post.products:
@@ -821,20 +826,22 @@ def _city_by(doc: _Doc, text: str, cc: str) -> tuple[str, str, str | None] | Non
     spec = doc.post.postcodes.get(cc)
     if spec is None:
         return None
-    one = Postal(doc.post.operators, doc.post.products, {cc: spec}, doc.post.street, doc.post.company, doc.post.noise)
-    got = _city_pattern(_Doc(doc.pages, doc.m, one, [], {}), text)
+    got = _city_pattern(doc, text, {cc: spec})
     return got if got is not None and got[1] and not _is_street(doc, got[0]) else None
 
 
-def _city_pattern(doc: _Doc, text: str) -> tuple[str, str, str | None] | None:
+def _city_pattern(doc: _Doc, text: str, postcodes: dict[str, dict[str, Any]] | None = None
+                  ) -> tuple[str, str, str | None] | None:
+    """``(town, postcode, country or None)`` by the postcode patterns (all of ``postal.toml``'s, or
+    ``postcodes``), without judging the town."""
     t = " ".join(text.replace(",", ", ").split()).strip(" ,")
     prefix = re.match(r"^([A-Z]{2}) - (?=\d)", t)  # "BE - 2800 Mechelen": the country's code, the postcode
     if prefix:
         from postcheck.label import is_country
 
-        got = _city_pattern(doc, t[prefix.end():])
+        got = _city_pattern(doc, t[prefix.end():], postcodes)
         return (got[0], got[1], prefix.group(1)) if got and is_country(prefix.group(1)) else got
-    for cc, spec in doc.post.postcodes.items():
+    for cc, spec in (postcodes or doc.post.postcodes).items():
         pat = spec["pattern"]
         pos = spec["position"]
         if pos == "after_region":
@@ -887,7 +894,6 @@ class _Block:
     owner: str  # sender, addressee, exporter, other_party, unknown
     lines: list[list[Cell]]
     head: Cell | None
-    captioned: dict[str, tuple[str, Cell]] = field(default_factory=dict)
 
 
 def _party_captions(doc: _Doc) -> list[tuple[Cell, Hit]]:
@@ -1792,9 +1798,7 @@ def _uncaptioned(doc: _Doc, r: Reading) -> None:
             prod = _product(doc, c.text)
             if prod is None or (doc.operator and prod[2] != doc.operator):
                 continue
-            printed = re.split(r"\s[|]\s?|\s[-–]\s|\|", c.text)[0]
-            printed = re.sub(r"^\[\w{1,3}\]\s*|\s*\(\d{1,3}\)$", "", re.sub(r"[™®©]", "", printed).strip())
-            printed = " ".join(w for w in printed.split() if w.strip("*"))
+            printed = _printed_name(re.sub(r"[™®©]", "", c.text))
             if best is None or c.size > best[0] + 0.5:
                 best, tie = (c.size, printed, c, prod), False
             elif abs(c.size - best[0]) <= 0.5 and prod[0] != best[3][0]:
