@@ -569,7 +569,7 @@ def _register_optional() -> None:
     """Commands that live in their own modules (PDF, batch) register themselves here."""
     import importlib
 
-    for mod in ("postcheck.pdf.commands", "postcheck.batch.commands"):
+    for mod in ("postcheck.pdf.commands", "postcheck.batch.commands", "postcheck.service.commands"):
         try:
             m = importlib.import_module(mod)
         except ModuleNotFoundError as e:
