@@ -224,19 +224,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         err = _from_error(e)
         return JSONResponse(err.body(), status_code=err.status)
 
-    @app.middleware("http")
-    async def _size_limit(request: Request, call_next: Callable[..., Any]) -> Any:
-        from postcheck.limits import current
-
-        lim = current()
-        cap = max(lim.label_file_mb, lim.pdf_file_mb) << 20
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > cap:
-            return JSONResponse(ApiError(413, f"the request is {int(length)} bytes; the limit is {cap} bytes",
-                                         [("", int(length), f"at most {cap} bytes (limits label_file_mb / "
-                                                            "pdf_file_mb)")]).body(), status_code=413)
-        return await call_next(request)
-
+    app.add_middleware(_SizeLimit)
     app.openapi = _openapi_with_label(app)  # type: ignore[method-assign]
     app.include_router(_api_router(state))
     try:
@@ -246,6 +234,30 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     else:
         app.include_router(pages_router)
     return app
+
+
+class _SizeLimit:
+    """413 for a request whose declared length is over the limits table (a pure ASGI middleware:
+    Starlette's BaseHTTPMiddleware costs a task and a queue per request)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            from postcheck.limits import current
+
+            lim = current()
+            cap = max(lim.label_file_mb, lim.pdf_file_mb) << 20
+            for k, v in scope.get("headers", ()):
+                if k == b"content-length" and v.isdigit() and int(v) > cap:
+                    n = int(v)
+                    resp = JSONResponse(ApiError(413, f"the request is {n} bytes; the limit is {cap} bytes",
+                                                 [("", n, f"at most {cap} bytes (limits label_file_mb / "
+                                                          "pdf_file_mb)")]).body(), status_code=413)
+                    await resp(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 def _openapi_with_label(app: FastAPI) -> Callable[[], dict[str, Any]]:
@@ -455,7 +467,10 @@ def _api_router(state: _State) -> APIRouter:
         elif not state.settings.anonymous_check:
             who = await run_in_threadpool(state.principal, authorization)
         if isinstance(doc, dict):
-            report = await _bounded(state, _check_doc, state, doc, req, source)
+            # a JSON label is checked on the event loop: the work is pure Python (the GIL gives a
+            # thread nothing), under a millisecond, and bounded by the items and text limits;
+            # a thread hop per request cost more than the check itself (benchmarks/service.py)
+            report = _check_doc(state, doc, req, source)
         else:  # a PartialLabel read from a file
             report = await _bounded(state, _check_label, state, doc, req, source)
         out = _report_json(report)

@@ -93,7 +93,7 @@ def _run(job: _Job, src: Path, rates_dirs: tuple[str, ...]) -> None:
         job.state, job.message = "failed", str(e)
         return
     text = (p.stderr or p.stdout).strip().replace(str(src), "the upload")
-    if p.returncode in (0, 1) and job.output.exists():  # 1: some rows have findings
+    if p.returncode in (0, 1, 2) and job.output.exists():  # 1: findings, 2: unreadable rows (in the result)
         job.state, job.message = "done", text.splitlines()[-1] if text else ""
     else:
         job.state, job.message = "failed", text[-2000:]
