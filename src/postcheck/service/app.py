@@ -473,10 +473,12 @@ def _api_router(state: _State) -> APIRouter:
             report = _check_doc(state, doc, req, source)
         else:  # a PartialLabel read from a file
             report = await _bounded(state, _check_label, state, doc, req, source)
-        out = _report_json(report)
+        from postcheck.report import to_json
+
+        text = to_json(report)  # the very bytes `postcheck check --format json` prints
         if req.record:
-            await _bounded(state, _record, state, who, "check", doc, out, req, idempotency_key)
-        return JSONResponse(out)
+            await _bounded(state, _record, state, who, "check", doc, json.loads(text), req, idempotency_key)
+        return Response(text, media_type="application/json")
 
     # ------------------------------------------------------------------ quote
 
